@@ -1,0 +1,456 @@
+// Package embedded is the default index backend: one SQLite file (pure-Go
+// modernc.org/sqlite) holding the pages, their chunks and an FTS5 table for
+// BM25 keyword search.
+//
+// Text is analysed in Go with indexer.Terms before it reaches SQLite, for
+// documents and queries alike, so the FTS5 tokenizer only splits the
+// already-folded terms at spaces.
+package embedded
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/sitebot/sitebot/indexer"
+)
+
+// SchemaVersion is the version of the schema this package writes. Open
+// refuses a file with a newer one.
+const SchemaVersion = 1
+
+// schemaKey is the meta key holding the schema version; SetMeta refuses it.
+const schemaKey = "schema_version"
+
+// Column weights of bm25(): a match in a heading counts most, then the page
+// title, then the body text.
+const (
+	weightTitle   = 2.0
+	weightHeading = 3.0
+	weightText    = 1.0
+)
+
+// DefaultLimit is how many hits Search returns when the query sets no limit.
+const DefaultLimit = 10
+
+// maxQueryTerms bounds the terms of one query: a visitor pasting a page of
+// text gets a search on its first distinct words, not a huge OR.
+const maxQueryTerms = 32
+
+var schema = []string{
+	`CREATE TABLE pages (
+		url        TEXT PRIMARY KEY,
+		title      TEXT NOT NULL,
+		lang       TEXT NOT NULL,
+		hash       TEXT NOT NULL,
+		chunks     INTEGER NOT NULL,
+		faqs       INTEGER NOT NULL,
+		indexed_at TEXT NOT NULL
+	)`,
+	// n is the rowid the FTS table shares; id is the chunk's stable ID.
+	`CREATE TABLE chunks (
+		n        INTEGER PRIMARY KEY,
+		id       TEXT NOT NULL UNIQUE,
+		page_url TEXT NOT NULL REFERENCES pages(url) ON DELETE CASCADE,
+		url      TEXT NOT NULL,
+		title    TEXT NOT NULL,
+		heading  TEXT NOT NULL,
+		text     TEXT NOT NULL,
+		lang     TEXT NOT NULL,
+		ord      INTEGER NOT NULL,
+		faq      INTEGER NOT NULL
+	)`,
+	`CREATE INDEX chunks_page_url ON chunks(page_url)`,
+	// Contentless: the analysed terms are only needed for matching and
+	// ranking; the original text lives in chunks.
+	`CREATE VIRTUAL TABLE chunks_fts USING fts5(
+		title, heading, text,
+		content='', contentless_delete=1,
+		tokenize='unicode61 remove_diacritics 0'
+	)`,
+}
+
+// Index is an index in one SQLite file. It is safe for concurrent use:
+// writes are serialised on one connection, reads run in parallel on others
+// (WAL mode), and a reader never sees half of a ReplacePage.
+type Index struct {
+	path string
+	w    *sql.DB // one connection: every write
+	r    *sql.DB // read-only connections
+}
+
+// Open opens the index at path, creating the file and its schema when they
+// do not exist. The directory must exist: creating the data directory is the
+// caller's job.
+func Open(ctx context.Context, path string) (*Index, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
+	}
+	dir := filepath.Dir(abs)
+	if fi, err := os.Stat(dir); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("embedded: open %s: directory %s does not exist", path, dir)
+		}
+		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("embedded: open %s: %s is not a directory", path, dir)
+	}
+
+	// A file: URI, so that "?" or "#" in the path cannot be read as
+	// parameters; SQLite decodes the percent escapes.
+	uri := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath()
+	params := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+
+	w, err := sql.Open("sqlite", uri+"?"+params+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+	ix := &Index{path: path, w: w}
+	if err := ix.migrate(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
+	}
+
+	// Readers open after the schema exists and the file is in WAL mode.
+	r, err := sql.Open("sqlite", uri+"?"+params+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	ix.r = r
+	return ix, nil
+}
+
+// migrate creates the schema in a new file and checks the version of an
+// existing one.
+func (ix *Index) migrate(ctx context.Context) error {
+	tx, err := ix.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`); err != nil {
+		return err
+	}
+	var v string
+	err = tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, schemaKey).Scan(&v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		var tables int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'pages'`).Scan(&tables); err != nil {
+			return err
+		}
+		if tables > 0 {
+			return errors.New("the file holds a pages table but no schema version: not a sitebot index")
+		}
+		for _, stmt := range schema {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("create schema: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)`, schemaKey, strconv.Itoa(SchemaVersion)); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		got, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("schema version %q is not a number", v)
+		}
+		if got > SchemaVersion {
+			return fmt.Errorf("index schema version %d is newer than this sitebot supports (%d): upgrade sitebot or crawl into another --data directory", got, SchemaVersion)
+		}
+		// Older versions would be migrated here; version 1 is the first.
+	}
+	return tx.Commit()
+}
+
+// Close closes the index.
+func (ix *Index) Close() error {
+	var errs []error
+	if ix.r != nil {
+		errs = append(errs, ix.r.Close())
+	}
+	if ix.w != nil {
+		// Fold the WAL back into the file so that it is whole on its own.
+		_, _ = ix.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+		errs = append(errs, ix.w.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("embedded: close %s: %w", ix.path, err)
+	}
+	return nil
+}
+
+// PageHash returns the content hash recorded for url.
+func (ix *Index) PageHash(ctx context.Context, url string) (string, bool, error) {
+	var h string
+	err := ix.r.QueryRowContext(ctx, `SELECT hash FROM pages WHERE url = ?`, url).Scan(&h)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("embedded: page hash %s: %w", url, err)
+	}
+	return h, true, nil
+}
+
+// ReplacePage writes page and its chunks in one transaction, deleting the
+// page's previous chunks. Chunks are stored under page.URL whatever their
+// PageURL says.
+func (ix *Index) ReplacePage(ctx context.Context, page indexer.PageInfo, chunks []indexer.Chunk) error {
+	if page.URL == "" {
+		return errors.New("embedded: replace page: empty URL")
+	}
+	err := ix.write(ctx, func(tx *sql.Tx) error {
+		if err := deletePage(ctx, tx, page.URL); err != nil {
+			return err
+		}
+		at := page.IndexedAt
+		if at.IsZero() {
+			at = time.Now()
+		}
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO pages (url, title, lang, hash, chunks, faqs, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			page.URL, page.Title, page.Lang, page.Hash, len(chunks), page.FAQs, at.UTC().Format(time.RFC3339Nano),
+		); err != nil {
+			return err
+		}
+		insChunk, err := tx.PrepareContext(ctx,
+			`INSERT INTO chunks (id, page_url, url, title, heading, text, lang, ord, faq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer insChunk.Close()
+		insFTS, err := tx.PrepareContext(ctx, `INSERT INTO chunks_fts (rowid, title, heading, text) VALUES (?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer insFTS.Close()
+		for _, c := range chunks {
+			res, err := insChunk.ExecContext(ctx, c.ID, page.URL, c.URL, c.Title, c.Heading, c.Text, c.Lang, c.Ord, c.FAQ)
+			if err != nil {
+				return fmt.Errorf("chunk %s: %w", c.ID, err)
+			}
+			n, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			if _, err := insFTS.ExecContext(ctx, n, analyse(c.Title), analyse(c.Heading), analyse(c.Text)); err != nil {
+				return fmt.Errorf("chunk %s: %w", c.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: replace page %s: %w", page.URL, err)
+	}
+	return nil
+}
+
+// DeletePage removes a page and its chunks.
+func (ix *Index) DeletePage(ctx context.Context, url string) error {
+	if err := ix.write(ctx, func(tx *sql.Tx) error { return deletePage(ctx, tx, url) }); err != nil {
+		return fmt.Errorf("embedded: delete page %s: %w", url, err)
+	}
+	return nil
+}
+
+func deletePage(ctx context.Context, tx *sql.Tx, url string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks_fts WHERE rowid IN (SELECT n FROM chunks WHERE page_url = ?)`, url); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE page_url = ?`, url); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM pages WHERE url = ?`, url)
+	return err
+}
+
+// write runs fn in a write transaction and commits it when fn succeeds.
+func (ix *Index) write(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := ix.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// PageURLs lists the URLs of the pages in the index, sorted.
+func (ix *Index) PageURLs(ctx context.Context) ([]string, error) {
+	rows, err := ix.r.QueryContext(ctx, `SELECT url FROM pages ORDER BY url`)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: page urls: %w", err)
+	}
+	defer rows.Close()
+	var urls []string
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, fmt.Errorf("embedded: page urls: %w", err)
+		}
+		urls = append(urls, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("embedded: page urls: %w", err)
+	}
+	return urls, nil
+}
+
+// Pages describes the pages in the index, sorted by URL.
+func (ix *Index) Pages(ctx context.Context) ([]indexer.PageInfo, error) {
+	rows, err := ix.r.QueryContext(ctx, `SELECT url, title, lang, hash, chunks, faqs, indexed_at FROM pages ORDER BY url`)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: pages: %w", err)
+	}
+	defer rows.Close()
+	var pages []indexer.PageInfo
+	for rows.Next() {
+		var p indexer.PageInfo
+		var at string
+		if err := rows.Scan(&p.URL, &p.Title, &p.Lang, &p.Hash, &p.Chunks, &p.FAQs, &at); err != nil {
+			return nil, fmt.Errorf("embedded: pages: %w", err)
+		}
+		p.IndexedAt, _ = time.Parse(time.RFC3339Nano, at)
+		pages = append(pages, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("embedded: pages: %w", err)
+	}
+	return pages, nil
+}
+
+// Counts returns how many pages and chunks the index holds.
+func (ix *Index) Counts(ctx context.Context) (pages, chunks int, err error) {
+	err = ix.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pages), (SELECT count(*) FROM chunks)`).Scan(&pages, &chunks)
+	if err != nil {
+		return 0, 0, fmt.Errorf("embedded: counts: %w", err)
+	}
+	return pages, chunks, nil
+}
+
+// SetMeta records a value under key (e.g. which embedder built the index).
+func (ix *Index) SetMeta(ctx context.Context, key, value string) error {
+	if key == schemaKey {
+		return fmt.Errorf("embedded: set meta: %q is reserved", key)
+	}
+	err := ix.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: set meta %s: %w", key, err)
+	}
+	return nil
+}
+
+// Meta returns the value recorded under key; ok is false when there is none.
+func (ix *Index) Meta(ctx context.Context, key string) (value string, ok bool, err error) {
+	err = ix.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("embedded: meta %s: %w", key, err)
+	}
+	return value, true, nil
+}
+
+// Search returns the chunks that contain any of the query's content terms
+// (indexer.ContentTerms), best BM25 score first. A query without content
+// terms (empty, punctuation, stop words only) has no hits. Visitor input
+// never reaches the FTS5 query syntax: every term is quoted.
+func (ix *Index) Search(ctx context.Context, q indexer.Query) ([]indexer.Hit, error) {
+	match := matchExpr(q.Text)
+	if match == "" {
+		return nil, nil
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	rows, err := ix.r.QueryContext(ctx, `
+		SELECT c.id, c.page_url, c.url, c.title, c.heading, c.text, c.lang, c.ord, c.faq, f.score
+		FROM (
+			SELECT rowid, bm25(chunks_fts, ?, ?, ?) AS score
+			FROM chunks_fts WHERE chunks_fts MATCH ?
+			ORDER BY score LIMIT ?
+		) AS f
+		JOIN chunks AS c ON c.n = f.rowid
+		ORDER BY f.score, c.id`,
+		weightTitle, weightHeading, weightText, match, limit)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: search: %w", err)
+	}
+	defer rows.Close()
+	var hits []indexer.Hit
+	for rows.Next() {
+		var h indexer.Hit
+		var bm25 float64
+		if err := rows.Scan(&h.ID, &h.PageURL, &h.URL, &h.Title, &h.Heading, &h.Text, &h.Lang, &h.Ord, &h.FAQ, &bm25); err != nil {
+			return nil, fmt.Errorf("embedded: search: %w", err)
+		}
+		h.Score = -bm25 // bm25() is lower for better matches
+		hits = append(hits, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("embedded: search: %w", err)
+	}
+	return hits, nil
+}
+
+// matchExpr builds the FTS5 query for text: its distinct content terms,
+// OR-ed, each a quoted string, and a prefix query ("invoic"*) when
+// indexer.MatchPrefix widens it. Terms hold only letters and digits, and
+// quoting (with any '"' doubled) makes FTS5 read every one as a plain string,
+// whatever the visitor typed.
+func matchExpr(text string) string {
+	seen := make(map[string]bool)
+	var parts []string
+	for _, t := range indexer.ContentTerms(text) {
+		expr := termExpr(t)
+		if seen[expr] {
+			continue
+		}
+		seen[expr] = true
+		parts = append(parts, expr)
+		if len(parts) == maxQueryTerms {
+			break
+		}
+	}
+	return strings.Join(parts, " OR ")
+}
+
+// termExpr is the FTS5 query for one term, as Search matches it.
+func termExpr(t string) string {
+	if p := indexer.MatchPrefix(t); p != "" {
+		return `"` + strings.ReplaceAll(p, `"`, `""`) + `"*`
+	}
+	return `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+}
+
+// analyse turns text into the space-separated terms the FTS table indexes.
+func analyse(text string) string { return strings.Join(indexer.Terms(text), " ") }

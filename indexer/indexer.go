@@ -1,0 +1,56 @@
+// Package indexer turns crawled pages into chunks and writes them to an index
+// backend (the embedded SQLite index by default).
+package indexer
+
+import (
+	"strings"
+	"time"
+)
+
+// Chunk is the unit of retrieval: a piece of one page section or one FAQ pair.
+type Chunk struct {
+	ID      string // stable: page URL + "#" + ordinal
+	PageURL string // the page the chunk comes from
+	URL     string // PageURL plus "#anchor" when the chunk's section has one
+	Title   string // the page title
+	Heading string // heading path joined with " > ", "" when none
+	Text    string // the chunk's text (for FAQs: question, newline, answer)
+	Lang    string
+	Ord     int  // position within the page
+	FAQ     bool // true when the chunk is one question/answer pair
+}
+
+// PageInfo describes a page held by the index (what `sitebot pages` shows).
+type PageInfo struct {
+	URL       string    `json:"url"`
+	Title     string    `json:"title"`
+	Lang      string    `json:"lang"`
+	Chunks    int       `json:"chunks"`
+	FAQs      int       `json:"faqs"`
+	Hash      string    `json:"-"`
+	IndexedAt time.Time `json:"-"`
+}
+
+// Query is a keyword search request to an index backend.
+type Query struct {
+	Text  string // the visitor's words; the backend analyses them
+	Limit int    // how many hits at most; <= 0 means a backend default
+}
+
+// Hit is a chunk that matched a query, best first.
+type Hit struct {
+	Chunk
+	Score float64 // higher is better; comparable within one result list only
+}
+
+// Section is the chunk's heading path without the leading headings that
+// repeat the page title ("Billing FAQ > How do I get an invoice?" on a page
+// titled "Billing FAQ" gives "How do I get an invoice?"), for labels that
+// already show the title.
+func (c Chunk) Section() string {
+	path := strings.Split(c.Heading, HeadingSep)
+	for len(path) > 0 && (path[0] == "" || strings.EqualFold(strings.TrimSpace(path[0]), strings.TrimSpace(c.Title))) {
+		path = path[1:]
+	}
+	return strings.Join(path, HeadingSep)
+}

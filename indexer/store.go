@@ -1,0 +1,153 @@
+package indexer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sitebot/sitebot/crawler"
+)
+
+// Store is what the Indexer needs from an index backend. embedded.Index
+// implements it.
+type Store interface {
+	// PageHash returns the content hash recorded for url; ok is false when
+	// the index does not hold the page.
+	PageHash(ctx context.Context, url string) (hash string, ok bool, err error)
+	// ReplacePage writes page and its chunks atomically: the page's old
+	// chunks are gone afterwards, and a reader sees either the old or the new
+	// version, never a mix.
+	ReplacePage(ctx context.Context, page PageInfo, chunks []Chunk) error
+	// DeletePage removes a page and its chunks; a missing page is no error.
+	DeletePage(ctx context.Context, url string) error
+	// PageURLs lists the URLs of every page the index holds.
+	PageURLs(ctx context.Context) ([]string, error)
+}
+
+// Change says what Add did with a page.
+type Change int
+
+const (
+	Unchanged Change = iota // same hash as the indexed version: nothing written
+	Added                   // not in the index before (the contract's "New": that name is the constructor)
+	Changed                 // in the index with another hash: replaced
+)
+
+func (c Change) String() string {
+	switch c {
+	case Unchanged:
+		return "unchanged"
+	case Added:
+		return "new"
+	case Changed:
+		return "changed"
+	}
+	return fmt.Sprintf("Change(%d)", int(c))
+}
+
+// Indexer writes crawled pages to a Store, skipping pages whose content has
+// not changed since they were indexed.
+type Indexer struct {
+	store Store
+	now   func() time.Time
+}
+
+// New returns an Indexer that writes to s.
+func New(s Store) *Indexer {
+	return &Indexer{store: s, now: time.Now}
+}
+
+// Add indexes p unless the index already holds it with the same hash. It
+// returns what changed and how many chunks it wrote (0 when Unchanged).
+// A page without a hash is hashed here.
+func (ix *Indexer) Add(ctx context.Context, p crawler.Page) (Change, int, error) {
+	if p.URL == "" {
+		return Unchanged, 0, errors.New("indexer: add: page has no URL")
+	}
+	if p.Hash == "" {
+		p.Hash = hashPage(p)
+	}
+	old, ok, err := ix.store.PageHash(ctx, p.URL)
+	if err != nil {
+		return Unchanged, 0, fmt.Errorf("indexer: add %s: %w", p.URL, err)
+	}
+	if ok && old == p.Hash {
+		return Unchanged, 0, nil
+	}
+	chunks := Split(p)
+	info := PageInfo{
+		URL:       p.URL,
+		Title:     p.Title,
+		Lang:      p.Lang,
+		Chunks:    len(chunks),
+		FAQs:      len(p.FAQs), // pairs found, including those indexed as sections
+		Hash:      p.Hash,
+		IndexedAt: ix.now().UTC(),
+	}
+	if err := ix.store.ReplacePage(ctx, info, chunks); err != nil {
+		return Unchanged, 0, fmt.Errorf("indexer: add %s: %w", p.URL, err)
+	}
+	if ok {
+		return Changed, len(chunks), nil
+	}
+	return Added, len(chunks), nil
+}
+
+// RemoveMissing deletes the pages whose URL's host (host:port as in the URL)
+// is one of hosts but that are not in seen, i.e. pages a finished crawl of
+// those hosts no longer found. Pages of other hosts are kept. It returns how
+// many pages it deleted.
+func (ix *Indexer) RemoveMissing(ctx context.Context, hosts []string, seen map[string]bool) (int, error) {
+	if len(hosts) == 0 {
+		return 0, nil
+	}
+	crawled := make(map[string]bool, len(hosts))
+	for _, h := range hosts {
+		crawled[strings.ToLower(h)] = true
+	}
+	urls, err := ix.store.PageURLs(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("indexer: remove missing: %w", err)
+	}
+	n := 0
+	for _, raw := range urls {
+		if seen[raw] {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil || !crawled[strings.ToLower(u.Host)] {
+			continue
+		}
+		if err := ix.store.DeletePage(ctx, raw); err != nil {
+			return n, fmt.Errorf("indexer: remove missing %s: %w", raw, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// hashPage hashes what Split reads from a page.
+func hashPage(p crawler.Page) string {
+	h := sha256.New()
+	w := func(s string) { fmt.Fprintf(h, "%d:%s", len(s), s) }
+	w(p.Title)
+	w(p.Lang)
+	for _, s := range p.Sections {
+		w(s.Anchor)
+		w(s.Heading)
+		w(strings.Join(s.Path, "\x00"))
+		w(fmt.Sprint(s.Level))
+		w(s.Text)
+	}
+	for _, f := range p.FAQs {
+		w(f.Question)
+		w(f.Answer)
+		w(f.Anchor)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
