@@ -1,0 +1,248 @@
+package llm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ollama/ollama/api"
+)
+
+// Defaults for the generation options; see the With* options.
+const (
+	DefaultNumCtx      = 4096
+	DefaultKeepAlive   = 10 * time.Minute
+	DefaultTemperature = 0.2
+	DefaultMaxTokens   = 512
+)
+
+// DefaultBaseURL is where Ollama listens unless told otherwise.
+const DefaultBaseURL = "http://127.0.0.1:11434"
+
+// checkTimeout bounds Check when the caller's context has no earlier deadline,
+// so a host that drops packets does not hang start-up.
+const checkTimeout = 10 * time.Second
+
+var (
+	// ErrUnreachable means no Ollama server answered at the configured URL.
+	ErrUnreachable = errors.New("ollama is not reachable")
+	// ErrModelMissing means the server answers but the model is not pulled.
+	ErrModelMissing = errors.New("model is not pulled")
+)
+
+// modelMissingError names the model and the command that fixes it;
+// errors.Is(err, ErrModelMissing) reports true for it.
+type modelMissingError struct{ model string }
+
+func (e *modelMissingError) Error() string {
+	return fmt.Sprintf("model %q is not pulled: run `ollama pull %s`", e.model, e.model)
+}
+
+func (e *modelMissingError) Is(target error) bool { return target == ErrModelMissing }
+
+// Client answers chats with one model of one Ollama server.
+// It is safe for concurrent use.
+type Client struct {
+	api         *api.Client
+	base        *url.URL
+	model       string
+	numCtx      int
+	keepAlive   time.Duration
+	temperature float64
+	maxTokens   int
+}
+
+// Option changes a Client's generation settings.
+type Option func(*Client)
+
+// WithNumCtx sets the context window in tokens (default 4096). It is always
+// sent explicitly: Ollama otherwise uses the model's default, often 2048 or
+// less, and silently drops the start of a longer prompt (the rules).
+func WithNumCtx(n int) Option {
+	return func(c *Client) {
+		if n > 0 {
+			c.numCtx = n
+		}
+	}
+}
+
+// WithKeepAlive sets how long Ollama keeps the model loaded after a chat
+// (default 10m; a negative value keeps it loaded forever).
+func WithKeepAlive(d time.Duration) Option {
+	return func(c *Client) { c.keepAlive = d }
+}
+
+// WithTemperature sets the sampling temperature (default 0.2: grounded
+// answers should stay close to the sources).
+func WithTemperature(t float64) Option {
+	return func(c *Client) {
+		if t >= 0 {
+			c.temperature = t
+		}
+	}
+}
+
+// WithMaxTokens caps the length of an answer in tokens (default 512), so a
+// model that never emits its end token cannot run forever.
+func WithMaxTokens(n int) Option {
+	return func(c *Client) {
+		if n > 0 {
+			c.maxTokens = n
+		}
+	}
+}
+
+// New returns a client for model on the Ollama server at base
+// (nil: http://127.0.0.1:11434). hc may be nil; it should have no overall
+// Timeout, since answers stream for as long as the model writes: bound
+// calls with their context instead.
+func New(base *url.URL, hc *http.Client, model string, opts ...Option) *Client {
+	if base == nil {
+		base, _ = url.Parse(DefaultBaseURL)
+	}
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	c := &Client{
+		api:         api.NewClient(base, hc),
+		base:        base,
+		model:       model,
+		numCtx:      DefaultNumCtx,
+		keepAlive:   DefaultKeepAlive,
+		temperature: DefaultTemperature,
+		maxTokens:   DefaultMaxTokens,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// Model returns the name of the model the client chats with.
+func (c *Client) Model() string { return c.model }
+
+// Check reports whether the server answers (else an error wrapping
+// ErrUnreachable that names the URL) and has the model pulled (else an error
+// wrapping ErrModelMissing that names the `ollama pull` command). A name
+// without a tag matches the ":latest" tag.
+func (c *Client) Check(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	if _, err := c.api.Version(ctx); err != nil {
+		return c.unreachable(err)
+	}
+	list, err := c.api.List(ctx)
+	if err != nil {
+		return fmt.Errorf("llm: list models at %s: %w", c.base.Redacted(), err)
+	}
+	want := canonicalName(c.model)
+	for _, m := range list.Models {
+		if canonicalName(m.Name) == want || canonicalName(m.Model) == want {
+			return nil
+		}
+	}
+	return &modelMissingError{model: c.model}
+}
+
+// Chat sends msgs to the model and streams its answer: onToken (may be nil)
+// gets each piece of text as it arrives. An error from onToken stops the
+// generation and is returned wrapped; so does the cancellation of ctx (the
+// connection is closed, which stops the model on the server). Chat returns
+// the whole answer, or the part received before an error.
+func (c *Client) Chat(ctx context.Context, msgs []Message, onToken func(string) error) (string, error) {
+	req := &api.ChatRequest{
+		Model:     c.model,
+		Messages:  make([]api.Message, len(msgs)),
+		Stream:    new(true),
+		KeepAlive: &api.Duration{Duration: c.keepAlive},
+		Think:     &api.ThinkValue{Value: false}, // a thinking model must not stream its reasoning to visitors
+		Options: map[string]any{
+			"num_ctx":     c.numCtx,
+			"temperature": c.temperature,
+			"num_predict": c.maxTokens,
+		},
+	}
+	for i, m := range msgs {
+		req.Messages[i] = api.Message{Role: m.Role, Content: m.Content}
+	}
+
+	var (
+		text strings.Builder
+		done bool
+	)
+	err := c.api.Chat(ctx, req, func(r api.ChatResponse) error {
+		if s := r.Message.Content; s != "" {
+			text.WriteString(s)
+			if onToken != nil {
+				if err := onToken(s); err != nil {
+					return &tokenError{err}
+				}
+			}
+		}
+		if r.Done {
+			done = true
+		}
+		return nil
+	})
+	// The api client ends a stream cut short by ctx without an error, so
+	// ctx is checked first.
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return text.String(), fmt.Errorf("llm: chat: %w", ctxErr)
+	}
+	if err != nil {
+		var te *tokenError
+		if errors.As(err, &te) {
+			return text.String(), fmt.Errorf("llm: chat stopped by caller: %w", te.err)
+		}
+		return text.String(), c.mapError(err)
+	}
+	if !done {
+		return text.String(), fmt.Errorf("llm: chat: the stream from %s ended before the answer was complete", c.base.Redacted())
+	}
+	return text.String(), nil
+}
+
+// tokenError marks an error returned by the caller's onToken, so it is not
+// mistaken for a server error.
+type tokenError struct{ err error }
+
+func (e *tokenError) Error() string { return e.err.Error() }
+func (e *tokenError) Unwrap() error { return e.err }
+
+// mapError turns an error of the api client into one of ours.
+func (c *Client) mapError(err error) error {
+	var se api.StatusError
+	if errors.As(err, &se) {
+		if se.StatusCode == http.StatusNotFound && strings.Contains(se.ErrorMessage, "not found") {
+			return &modelMissingError{model: c.model}
+		}
+		return fmt.Errorf("llm: chat with %q: %w", c.model, err)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return c.unreachable(err)
+	}
+	return fmt.Errorf("llm: chat with %q: %w", c.model, err)
+}
+
+func (c *Client) unreachable(err error) error {
+	return fmt.Errorf("%w at %s: start Ollama (`ollama serve`) or pass --ollama URL: %w",
+		ErrUnreachable, c.base.Redacted(), err)
+}
+
+// canonicalName lower-cases a model name and adds the ":latest" tag when it
+// has none, as Ollama does ("tiny" and "tiny:latest" are one model).
+func canonicalName(name string) string {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if name == "" {
+		return ""
+	}
+	if i := strings.LastIndex(name, "/"); !strings.Contains(name[i+1:], ":") {
+		name += ":latest"
+	}
+	return name
+}

@@ -1,0 +1,129 @@
+package llm
+
+import (
+	_ "embed"
+	"regexp"
+	"strings"
+	"text/template"
+	"unicode"
+)
+
+// NoAnswer is the exact sentence the model is told to reply with when the
+// sources do not hold the answer; see IsNoAnswer.
+const NoAnswer = "I don't know based on this site."
+
+// Limits on what Prompt copies from the conversation history.
+const (
+	maxHistoryMessages = 8
+	maxHistoryChars    = 2000
+)
+
+//go:embed prompt.tmpl
+var promptText string
+
+var promptTmpl = template.Must(template.New("prompt").Parse(promptText))
+
+type promptSource struct {
+	ID         int
+	URL, Title string
+	Text       string
+}
+
+// Prompt builds the grounded chat for question: a system message with the
+// rules, the recent history (user and assistant turns only, oldest first),
+// then a user message holding the numbered passages and the question.
+// The passages are marked as data, and anything in them that looks like a
+// source tag is neutralised so a page cannot forge or close a source.
+func Prompt(question string, passages []Passage, history []Message) []Message {
+	data := struct {
+		NoAnswer string
+		Sources  []promptSource
+		Question string
+	}{NoAnswer: NoAnswer, Question: neutralise(strings.TrimSpace(question))}
+	for i, p := range passages {
+		data.Sources = append(data.Sources, promptSource{
+			ID:    i + 1,
+			URL:   attr(p.URL),
+			Title: attr(label(p)),
+			Text:  neutralise(strings.TrimSpace(p.Text)),
+		})
+	}
+
+	msgs := []Message{{Role: "system", Content: render("system", data)}}
+	var turns []Message
+	for _, m := range history {
+		if (m.Role == "user" || m.Role == "assistant") && strings.TrimSpace(m.Content) != "" {
+			turns = append(turns, Message{Role: m.Role, Content: truncate(m.Content, maxHistoryChars)})
+		}
+	}
+	if len(turns) > maxHistoryMessages {
+		turns = turns[len(turns)-maxHistoryMessages:]
+	}
+	msgs = append(msgs, turns...)
+	return append(msgs, Message{Role: "user", Content: render("user", data)})
+}
+
+// IsNoAnswer reports whether a model's reply is (or contains) the NoAnswer
+// sentence, ignoring case, punctuation and the kind of apostrophe.
+func IsNoAnswer(reply string) bool {
+	return strings.Contains(lettersOnly(reply), lettersOnly(NoAnswer))
+}
+
+func lettersOnly(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if unicode.IsLetter(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func render(name string, data any) string {
+	var b strings.Builder
+	if err := promptTmpl.ExecuteTemplate(&b, name, data); err != nil {
+		panic("llm: prompt template: " + err.Error()) // the template is embedded and tested
+	}
+	return b.String()
+}
+
+// sourceTag matches anything a model could read as a <source> or </source> tag.
+var sourceTag = regexp.MustCompile(`(?i)<(\s*/?\s*source)`)
+
+// neutralise keeps text from opening or closing a source element.
+func neutralise(s string) string {
+	return sourceTag.ReplaceAllString(s, "&lt;$1")
+}
+
+var attrEscaper = strings.NewReplacer(`"`, "&quot;", "<", "&lt;", ">", "&gt;", "\n", " ", "\r", " ")
+
+// attr makes s safe inside a double-quoted attribute of a source tag.
+func attr(s string) string { return attrEscaper.Replace(strings.TrimSpace(s)) }
+
+// label names a passage for people: "Title — Heading", or whichever exists.
+func label(p Passage) string {
+	title, heading := strings.TrimSpace(p.Title), strings.TrimSpace(p.Heading)
+	switch {
+	case title == "" && heading == "":
+		return p.URL
+	case heading == "" || strings.EqualFold(heading, title):
+		return title
+	case title == "":
+		return heading
+	}
+	return title + " — " + heading
+}
+
+// truncate cuts s to at most n runes at a word boundary, adding "…".
+func truncate(s string, n int) string {
+	s = strings.TrimSpace(s)
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	cut := string(r[:n-1])
+	if i := strings.LastIndexFunc(cut, unicode.IsSpace); i > len(cut)/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRightFunc(cut, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) }) + "…"
+}
