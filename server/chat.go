@@ -1,0 +1,361 @@
+package server
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/sitebot/sitebot/conversation"
+	"github.com/sitebot/sitebot/indexer"
+	"github.com/sitebot/sitebot/llm"
+)
+
+// Answer modes.
+const (
+	ModeLLM        = "llm"
+	ModeExtractive = "extractive"
+)
+
+// ChatRequest is a visitor's message.
+type ChatRequest struct {
+	Message        string    `json:"message"`
+	ConversationID string    `json:"conversation_id,omitempty"`
+	Customer       *Customer `json:"customer,omitempty"`
+}
+
+// Customer identifies a logged-in customer of the site. Token is the hex
+// HMAC-SHA256 of ID under the identity secret, computed by the site's
+// backend; without a valid token the visitor is anonymous.
+type Customer struct {
+	ID    string `json:"id"`
+	Token string `json:"token"`
+}
+
+// ChatResponse is the answer to a ChatRequest.
+type ChatResponse struct {
+	Answer         string   `json:"answer"`
+	Refused        bool     `json:"refused"`
+	Handoff        bool     `json:"handoff"`
+	Mode           string   `json:"mode"`
+	Sources        []Source `json:"sources"`
+	ConversationID string   `json:"conversation_id"`
+	HandoffReason  string   `json:"handoff_reason,omitempty"` // ReasonRequested or ReasonFrustrated
+}
+
+// Source is a page (section) an answer comes from.
+type Source struct {
+	URL   string  `json:"url"`
+	Title string  `json:"title"`
+	Score float64 `json:"score"`
+}
+
+// InputError is a problem with the visitor's request (HTTP 400).
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+// errFirstTokenTimeout cancels a model call that has not started answering in time.
+var errFirstTokenTimeout = errors.New("the model sent no token in time")
+
+// maxCustomerID bounds a customer id; longer ones are treated as anonymous.
+const maxCustomerID = 256
+
+// Answer answers one chat message: the handoff gate, small talk, retrieval
+// and the scope gate, then the model (or the extractive fallback). onToken,
+// if not nil, receives the answer's text as it is produced; an error from it
+// stops the answer. ctx should be the visitor's request: when it is
+// cancelled, so is the model call. A problem with req is an *InputError.
+func (s *Server) Answer(ctx context.Context, req ChatRequest, onToken func(string) error) (ChatResponse, error) {
+	start := time.Now()
+	question := strings.TrimSpace(req.Message)
+	if err := validateMessage(question); err != nil {
+		return ChatResponse{}, err
+	}
+	streaming := onToken != nil
+	if !streaming {
+		onToken = func(string) error { return nil }
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.AnswerTimeout)
+	defer cancel()
+
+	convID, known, err := s.conversationID(ctx, req.ConversationID)
+	if err != nil {
+		return ChatResponse{}, err
+	}
+	customerID, verified := s.verifyCustomer(req.Customer)
+
+	var history []llm.Message
+	offered := false
+	if known && s.conv != nil {
+		turns, err := s.conv.Recent(ctx, convID, s.cfg.HistoryTurns)
+		if err != nil {
+			return ChatResponse{}, fmt.Errorf("server: history: %w", err)
+		}
+		for _, t := range turns {
+			history = append(history, llm.Message{Role: t.Role, Content: t.Content})
+		}
+		if n := len(turns); n > 0 && turns[n-1].Role == conversation.RoleAssistant {
+			offered = isRefusal(turns[n-1].Content)
+		}
+	}
+
+	resp := ChatResponse{Mode: s.mode(), Sources: []Source{}, ConversationID: convID}
+	text := repliesFor(question)
+	hits, confidence := 0, 0.0
+
+	switch classify(question, offered) {
+	case intentHandoff:
+		resp.Answer, resp.Handoff, resp.HandoffReason = text.handoff, true, ReasonRequested
+	case intentFrustrated:
+		resp.Answer, resp.Handoff, resp.HandoffReason = text.frustrated, true, ReasonFrustrated
+	case intentGreeting:
+		resp.Answer = text.greeting
+	case intentThanks:
+		resp.Answer = text.thanks
+	case intentBye:
+		resp.Answer = text.bye
+	case intentIdentity:
+		resp.Answer = text.identity
+	default:
+		result, err := s.ret.Retrieve(ctx, question, s.cfg.TopK)
+		if err != nil {
+			return ChatResponse{}, fmt.Errorf("server: retrieve: %w", err)
+		}
+		hits, confidence = len(result.Hits), result.Confidence
+		if len(result.Hits) == 0 || result.Confidence < s.cfg.MinConfidence {
+			resp.Answer, resp.Refused = text.refusal, true
+			break
+		}
+		if err := s.answerFromHits(ctx, question, result.Hits, history, text, &resp, streaming, onToken); err != nil {
+			return ChatResponse{}, err
+		}
+	}
+	if modelAnswered := resp.Mode == ModeLLM && hits > 0 && !resp.Refused; !modelAnswered {
+		// Canned and extractive answers arrive in one piece, so that
+		// streaming clients see text arrive as they do with the model's.
+		if err := onToken(resp.Answer); err != nil {
+			return ChatResponse{}, fmt.Errorf("server: send answer: %w", err)
+		}
+	}
+
+	s.store(ctx, convID, question, resp.Answer, customerID, verified)
+	s.log.Info("chat answered",
+		"conversation", convID, "mode", resp.Mode, "refused", resp.Refused,
+		"handoff", resp.Handoff, "handoff_reason", resp.HandoffReason,
+		"hits", hits, "confidence", confidence, "sources", len(resp.Sources),
+		"customer_verified", verified, "took", time.Since(start).Round(time.Millisecond))
+	return resp, nil
+}
+
+// answerFromHits fills resp from the retrieved hits, with the model when
+// there is one (falling back to the extractive answer when the model fails
+// before the visitor saw any of its text) and extractively otherwise.
+func (s *Server) answerFromHits(ctx context.Context, question string, hits []indexer.Hit,
+	history []llm.Message, text replies, resp *ChatResponse, streaming bool, onToken func(string) error) error {
+	passages, sources := passagesOf(hits)
+	if s.model != nil {
+		answer, emitted, err := s.chat(ctx, llm.Prompt(question, passages, history), onToken)
+		switch {
+		case err == nil:
+			resp.Mode = ModeLLM
+			if llm.IsNoAnswer(answer) || strings.TrimSpace(answer) == "" {
+				resp.Answer, resp.Refused = text.refusal, true
+				return nil
+			}
+			resp.Answer, resp.Sources = strings.TrimSpace(answer), sources
+			return nil
+		case ctx.Err() != nil: // the visitor left, or the answer ran out of time
+			return fmt.Errorf("server: model: %w", context.Cause(ctx))
+		case emitted && streaming: // the visitor has seen part of the answer
+			return fmt.Errorf("server: model failed mid-answer: %w", err)
+		}
+		s.log.Warn("model failed, answering extractively", "err", err)
+	}
+	resp.Mode = ModeExtractive
+	answer := llm.Extract(question, passages)
+	if answer == "" {
+		resp.Answer, resp.Refused = text.refusal, true
+		return nil
+	}
+	resp.Answer = answer
+	for _, src := range sources {
+		if strings.Contains(answer, src.URL) {
+			resp.Sources = append(resp.Sources, src)
+		}
+	}
+	if len(resp.Sources) == 0 {
+		resp.Sources = sources
+	}
+	return nil
+}
+
+// chat calls the model, passing its text on to onToken except while it may
+// still turn out to be the NoAnswer sentence (which the visitor should not
+// see: they get the refusal instead). emitted reports whether anything
+// reached onToken. A model that sends nothing within FirstTokenTimeout is
+// cancelled with errFirstTokenTimeout.
+func (s *Server) chat(ctx context.Context, msgs []llm.Message, onToken func(string) error) (answer string, emitted bool, err error) {
+	mctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var started atomic.Bool
+	timer := time.AfterFunc(s.cfg.FirstTokenTimeout, func() {
+		if !started.Load() {
+			cancel(errFirstTokenTimeout)
+		}
+	})
+	defer timer.Stop()
+
+	var held strings.Builder
+	holding := true
+	answer, err = s.model.Chat(mctx, msgs, func(tok string) error {
+		started.Store(true)
+		if holding {
+			held.WriteString(tok)
+			if mayBeNoAnswer(held.String()) {
+				return nil
+			}
+			holding = false
+			tok = held.String()
+		}
+		if tok == "" {
+			return nil
+		}
+		emitted = true
+		return onToken(tok)
+	})
+	if err != nil && errors.Is(context.Cause(mctx), errFirstTokenTimeout) && ctx.Err() == nil {
+		err = fmt.Errorf("%w (%s): %w", errFirstTokenTimeout, s.cfg.FirstTokenTimeout, err)
+	}
+	if err == nil && holding && !llm.IsNoAnswer(held.String()) && strings.TrimSpace(held.String()) != "" {
+		// A short answer that looked like the start of NoAnswer to the end.
+		emitted = true
+		err = onToken(held.String())
+	}
+	return answer, emitted, err
+}
+
+// mayBeNoAnswer reports whether s (letters only, ignoring case) is a prefix
+// of llm.NoAnswer, or contains all of it.
+func mayBeNoAnswer(s string) bool {
+	got, want := lettersOnly(s), lettersOnly(llm.NoAnswer)
+	return strings.HasPrefix(want, got) || strings.Contains(got, want)
+}
+
+func lettersOnly(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if unicode.IsLetter(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// passagesOf turns hits into the model's passages and the answer's sources,
+// one per URL, best first.
+func passagesOf(hits []indexer.Hit) ([]llm.Passage, []Source) {
+	var passages []llm.Passage
+	var sources []Source
+	seen := map[string]bool{}
+	for _, h := range hits {
+		if h.URL == "" || seen[h.URL] {
+			continue
+		}
+		seen[h.URL] = true
+		section := h.Section()
+		passages = append(passages, llm.Passage{URL: h.URL, Title: h.Title, Heading: section, Text: h.Text})
+		title := h.Title
+		if section != "" {
+			if title != "" {
+				title += " — "
+			}
+			title += section
+		}
+		sources = append(sources, Source{URL: h.URL, Title: title, Score: h.Score})
+	}
+	return passages, sources
+}
+
+func validateMessage(q string) error {
+	switch {
+	case q == "":
+		return &InputError{Msg: "message must not be empty"}
+	case !utf8.ValidString(q):
+		return &InputError{Msg: "message must be valid UTF-8"}
+	case utf8.RuneCountInString(q) > MaxMessageRunes:
+		return &InputError{Msg: fmt.Sprintf("message is too long (at most %d characters)", MaxMessageRunes)}
+	}
+	return nil
+}
+
+func (s *Server) mode() string {
+	if s.model != nil {
+		return ModeLLM
+	}
+	return ModeExtractive
+}
+
+// conversationID returns the conversation to continue: the requested one
+// when it is well formed and known (known = true), else a new one.
+func (s *Server) conversationID(ctx context.Context, requested string) (id string, known bool, err error) {
+	requested = strings.ToLower(strings.TrimSpace(requested))
+	if !conversation.ValidID(requested) {
+		return conversation.NewID(), false, nil
+	}
+	if s.conv == nil {
+		return requested, false, nil
+	}
+	ok, err := s.conv.Exists(ctx, requested)
+	if err != nil {
+		return "", false, fmt.Errorf("server: %w", err)
+	}
+	if !ok {
+		return conversation.NewID(), false, nil
+	}
+	return requested, true, nil
+}
+
+// verifyCustomer checks the customer's token: hex(HMAC-SHA256(secret, id)).
+func (s *Server) verifyCustomer(c *Customer) (id string, verified bool) {
+	if c == nil || s.cfg.IdentitySecret == "" || c.ID == "" || len(c.ID) > maxCustomerID {
+		return "", false
+	}
+	got, err := hex.DecodeString(strings.TrimSpace(c.Token))
+	if err != nil || len(got) != sha256.Size {
+		return "", false
+	}
+	mac := hmac.New(sha256.New, []byte(s.cfg.IdentitySecret))
+	mac.Write([]byte(c.ID))
+	if !hmac.Equal(mac.Sum(nil), got) {
+		return "", false
+	}
+	return c.ID, true
+}
+
+// store records the exchange. It outlives a visitor who leaves right after
+// the answer, and a failure is logged, not returned: the answer was given.
+func (s *Server) store(ctx context.Context, convID, question, answer, customerID string, verified bool) {
+	if s.conv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	err := s.conv.Append(ctx, convID, conversation.RoleUser, question)
+	if err == nil {
+		err = s.conv.Append(ctx, convID, conversation.RoleAssistant, answer)
+	}
+	if err == nil && verified {
+		err = s.conv.SetCustomer(ctx, convID, customerID)
+	}
+	if err != nil {
+		s.log.Error("storing conversation failed", "conversation", convID, "err", err)
+	}
+}

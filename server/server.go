@@ -1,0 +1,151 @@
+// Package server is sitebot's HTTP API (echo): the chat endpoint that the
+// widget talks to, with its orchestration (handoff gate, retrieval, scope
+// gate, grounded prompt, streaming), and the widget's assets.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sitebot/sitebot/conversation"
+	"github.com/sitebot/sitebot/llm"
+	"github.com/sitebot/sitebot/retriever"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultTopK              = 5
+	DefaultMinConfidence     = 0.5
+	DefaultHistoryTurns      = 8
+	DefaultAnswerTimeout     = 2 * time.Minute
+	DefaultFirstTokenTimeout = 60 * time.Second
+
+	// MaxMessageRunes is the longest chat message accepted.
+	MaxMessageRunes = 2000
+	// MaxBodyBytes caps the body of POST /api/chat.
+	MaxBodyBytes = 64 << 10
+
+	shutdownTimeout = 10 * time.Second
+)
+
+// Config configures a Server. The zero value of each field means its default.
+type Config struct {
+	AdminKey       string // for the admin endpoints (later)
+	IdentitySecret string // verifies customer tokens; empty: every visitor is anonymous
+	// AllowOrigins lists the origins allowed to call /api/chat from a browser
+	// (e.g. "https://www.example.com", "https://*.example.com"); empty = any.
+	AllowOrigins  []string
+	TopK          int     // passages retrieved (default 5)
+	MinConfidence float64 // retrieval confidence below which the gate refuses (default 0.5)
+	// HistoryTurns is how many earlier turns of a conversation the prompt gets (default 8).
+	HistoryTurns int
+	// AnswerTimeout bounds one answer, model included (default 2m).
+	AnswerTimeout time.Duration
+	// FirstTokenTimeout is how long to wait for the model's first token before
+	// answering extractively instead (default 60s: a model may need loading).
+	FirstTokenTimeout time.Duration
+	// Ready, when set, is what GET /readyz checks (e.g. that the index opens).
+	Ready  func(ctx context.Context) error
+	Logger *slog.Logger // nil: discard
+}
+
+func (c Config) withDefaults() Config {
+	if c.TopK <= 0 {
+		c.TopK = DefaultTopK
+	}
+	if c.MinConfidence <= 0 {
+		c.MinConfidence = DefaultMinConfidence
+	}
+	if c.HistoryTurns <= 0 {
+		c.HistoryTurns = DefaultHistoryTurns
+	}
+	if c.AnswerTimeout <= 0 {
+		c.AnswerTimeout = DefaultAnswerTimeout
+	}
+	if c.FirstTokenTimeout <= 0 {
+		c.FirstTokenTimeout = DefaultFirstTokenTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return c
+}
+
+// Retriever finds the passages that answer a question (*retriever.Retriever).
+type Retriever interface {
+	Retrieve(ctx context.Context, question string, k int) (retriever.Result, error)
+}
+
+// Model answers a chat, streaming its text to onToken (*llm.Client).
+type Model interface {
+	Chat(ctx context.Context, msgs []llm.Message, onToken func(string) error) (string, error)
+}
+
+var _ Model = (*llm.Client)(nil)
+
+// Server answers visitors' questions over HTTP.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	ret   Retriever
+	model Model
+	conv  *conversation.Store
+	echo  *echo.Echo
+}
+
+// New returns a server that answers from r, with model m (nil: extractive
+// answers only), keeping conversations in conv (nil: no history).
+func New(cfg Config, r Retriever, m Model, conv *conversation.Store) *Server {
+	cfg = cfg.withDefaults()
+	s := &Server{cfg: cfg, log: cfg.Logger, ret: r, model: m, conv: conv}
+	s.echo = s.routes()
+	return s
+}
+
+// Handler returns the HTTP handler (the echo instance).
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Serve serves HTTP on ln until ctx is done, then shuts down gracefully:
+// requests in flight get up to 10 seconds to finish.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		// No ReadTimeout or WriteTimeout: answers stream for as long as the
+		// model writes (bounded by AnswerTimeout); the chat handler bounds
+		// the reading of its body itself.
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("serving", "addr", ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if err != nil {
+		srv.Close() // cuts the remaining streams, which cancels their model calls
+	}
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("server: shutdown: %w", err)
+	}
+	s.log.Info("server stopped")
+	return nil
+}
