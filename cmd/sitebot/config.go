@@ -1,0 +1,174 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is every setting of every command; each command registers the
+// flags it uses and validates the part it needs.
+type Config struct {
+	DataDir     string
+	MaxPages    int
+	Concurrency int
+	Qdrant      string
+	EmbedModel  string
+	JSON        bool
+
+	Addr           string
+	ollama         string // raw --ollama / SITEBOT_OLLAMA / OLLAMA_HOST value; see OllamaURL
+	Model          string
+	LLMTimeout     time.Duration
+	AdminKey       string
+	IdentitySecret string
+	AllowOrigins   string
+
+	Customer string
+	Server   string
+}
+
+const defaultModel = "qwen2.5:3b"
+
+func defaultConfig() Config {
+	return Config{
+		DataDir:     "./sitebot-data",
+		MaxPages:    500,
+		Concurrency: 4,
+		Addr:        "127.0.0.1:8080",
+		Model:       defaultModel,
+		LLMTimeout:  2 * time.Minute,
+		Server:      "http://127.0.0.1:8080",
+	}
+}
+
+func dataFlag(fs *flag.FlagSet, c *Config) {
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "directory that holds the index and the conversations")
+}
+
+func crawlFlags(fs *flag.FlagSet, c *Config) {
+	dataFlag(fs, c)
+	fs.IntVar(&c.MaxPages, "max-pages", c.MaxPages, "stop after this many pages")
+	fs.IntVar(&c.Concurrency, "concurrency", c.Concurrency, "pages fetched at the same time")
+	fs.StringVar(&c.Qdrant, "qdrant", c.Qdrant, "Qdrant HOST:PORT to index into instead of --data (not supported yet)")
+	fs.StringVar(&c.EmbedModel, "embed-model", c.EmbedModel, "Ollama embedding model for dense vectors (not supported yet: keyword search is used)")
+	fs.BoolVar(&c.JSON, "json", c.JSON, "print the result as one JSON object")
+}
+
+func modelFlags(fs *flag.FlagSet, c *Config) {
+	fs.StringVar(&c.ollama, "ollama", c.ollama, "Ollama server URL (default $OLLAMA_HOST or http://127.0.0.1:11434)")
+	fs.StringVar(&c.Model, "model", c.Model, `Ollama chat model; "" answers extractively without a model`)
+	fs.DurationVar(&c.LLMTimeout, "llm-timeout", c.LLMTimeout, "longest time one answer may take before falling back to an extractive one")
+}
+
+// serveOnlyFlags are the flags serve has beyond --data (up shares crawl's --data).
+func serveOnlyFlags(fs *flag.FlagSet, c *Config) {
+	fs.StringVar(&c.Addr, "addr", c.Addr, "HOST:PORT to listen on (use :8080 to accept connections from other machines)")
+	modelFlags(fs, c)
+	fs.StringVar(&c.AdminKey, "admin-key", c.AdminKey, "key for the admin endpoints (Authorization: Bearer KEY)")
+	fs.StringVar(&c.IdentitySecret, "identity-secret", c.IdentitySecret, "secret your backend uses to sign customer ids (HMAC-SHA256)")
+	fs.StringVar(&c.AllowOrigins, "allow-origin", c.AllowOrigins, `comma-separated origins that may embed the widget, besides the crawled site ("*" allows any)`)
+}
+
+func serveFlags(fs *flag.FlagSet, c *Config) {
+	dataFlag(fs, c)
+	serveOnlyFlags(fs, c)
+}
+
+func askFlags(fs *flag.FlagSet, c *Config) {
+	dataFlag(fs, c)
+	fs.BoolVar(&c.JSON, "json", c.JSON, "print the answer as one JSON object")
+	fs.StringVar(&c.Customer, "customer", c.Customer, "answer as this customer id (profiles are not supported yet: answers are anonymous)")
+	modelFlags(fs, c)
+}
+
+func pagesFlags(fs *flag.FlagSet, c *Config) {
+	dataFlag(fs, c)
+	fs.BoolVar(&c.JSON, "json", c.JSON, "print a JSON array")
+}
+
+func widgetFlags(fs *flag.FlagSet, c *Config) {
+	fs.StringVar(&c.Server, "server", c.Server, "public URL of your sitebot server, as visitors' browsers reach it")
+}
+
+func (c Config) indexPath() string { return filepath.Join(c.DataDir, "index.db") }
+func (c Config) dbPath() string    { return filepath.Join(c.DataDir, "sitebot.db") }
+
+// validateCrawl checks the settings crawl needs.
+func (c Config) validateCrawl() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("--data (SITEBOT_DATA) must not be empty"))
+	}
+	if c.MaxPages < 1 {
+		errs = append(errs, fmt.Errorf("--max-pages (SITEBOT_MAX_PAGES) must be at least 1, got %d", c.MaxPages))
+	}
+	if c.Concurrency < 1 || c.Concurrency > 64 {
+		errs = append(errs, fmt.Errorf("--concurrency (SITEBOT_CONCURRENCY) must be between 1 and 64, got %d", c.Concurrency))
+	}
+	if c.Qdrant != "" {
+		errs = append(errs, errors.New("--qdrant (SITEBOT_QDRANT) is not supported in this version; leave it unset to use the embedded index in --data"))
+	}
+	if c.EmbedModel != "" {
+		errs = append(errs, errors.New("--embed-model (SITEBOT_EMBED_MODEL) is not supported in this version; leave it unset for keyword search"))
+	}
+	return errors.Join(errs...)
+}
+
+// validateServe checks the settings serve needs.
+func (c Config) validateServe() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("--data (SITEBOT_DATA) must not be empty"))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("--addr (SITEBOT_ADDR) must be HOST:PORT, got %q", c.Addr))
+	}
+	if _, err := c.OllamaURL(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LLMTimeout <= 0 {
+		errs = append(errs, errors.New("--llm-timeout (SITEBOT_LLM_TIMEOUT) must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// OllamaURL is the Ollama base URL. Like Ollama itself it accepts
+// "host", "host:port" and full URLs, defaulting to http://127.0.0.1:11434.
+func (c Config) OllamaURL() (*url.URL, error) {
+	s := strings.TrimSpace(c.ollama)
+	if s == "" {
+		s = "http://127.0.0.1:11434"
+	}
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--ollama (SITEBOT_OLLAMA, OLLAMA_HOST) must be an http(s) URL, got %q", c.ollama)
+	}
+	if u.Port() == "" && !strings.Contains(c.ollama, "://") {
+		u.Host = net.JoinHostPort(u.Hostname(), "11434")
+	}
+	if h := u.Hostname(); h == "0.0.0.0" || h == "::" {
+		// OLLAMA_HOST=0.0.0.0 tells the server where to listen; a client dials loopback.
+		u.Host = net.JoinHostPort("127.0.0.1", u.Port())
+	}
+	return u, nil
+}
+
+// origins parses --allow-origin.
+func (c Config) origins() []string {
+	var out []string
+	for _, o := range strings.Split(c.AllowOrigins, ",") {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}

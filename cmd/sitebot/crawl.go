@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/sitebot/sitebot/crawler"
+	"github.com/sitebot/sitebot/indexer"
+	"github.com/sitebot/sitebot/indexer/embedded"
+)
+
+// crawlSummary is what `crawl --json` prints (DESIGN.md fixes the keys).
+type crawlSummary struct {
+	Pages     int     `json:"pages"`
+	New       int     `json:"new"`
+	Changed   int     `json:"changed"`
+	Unchanged int     `json:"unchanged"`
+	Removed   int     `json:"removed"`
+	Skipped   int     `json:"skipped"`
+	Chunks    int     `json:"chunks"`
+	Seconds   float64 `json:"seconds"`
+}
+
+func runCrawl(ctx context.Context, e *env, args []string) error {
+	if len(args) != 1 {
+		return errUsage
+	}
+	_, err := crawlSite(ctx, e, args[0])
+	return err
+}
+
+// crawlSite crawls start into the index in --data and prints the summary.
+func crawlSite(ctx context.Context, e *env, start string) (crawlSummary, error) {
+	cfg := e.cfg
+	if err := cfg.validateCrawl(); err != nil {
+		return crawlSummary{}, err
+	}
+	if err := checkStartURL(start); err != nil {
+		return crawlSummary{}, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return crawlSummary{}, fmt.Errorf("create data directory: %w", err)
+	}
+	ix, err := embedded.Open(ctx, cfg.indexPath())
+	if err != nil {
+		return crawlSummary{}, err
+	}
+	defer ix.Close()
+
+	began := time.Now()
+	log := newLogger(e.stderr, slog.LevelWarn)
+	progress := newProgress(e.stderr)
+	c := crawler.New(crawler.Options{
+		MaxPages:    cfg.MaxPages,
+		Concurrency: cfg.Concurrency,
+		Logger:      log,
+		Progress:    progress.update,
+	})
+	idx := indexer.New(ix)
+	var sum crawlSummary
+	report, err := c.Crawl(ctx, start, func(ctx context.Context, p crawler.Page) error {
+		change, _, err := idx.Add(ctx, p)
+		if err != nil {
+			return err
+		}
+		switch change {
+		case indexer.Added:
+			sum.New++
+		case indexer.Changed:
+			sum.Changed++
+		default:
+			sum.Unchanged++
+		}
+		return nil
+	})
+	progress.done()
+	if err != nil {
+		return sum, err
+	}
+	// Pages gone from the site leave the index, but only after a complete
+	// crawl: a truncated one has not seen the whole site.
+	// Pages that failed this time (timeout, 5xx) may still exist: keep them.
+	if !report.Truncated {
+		keep := make(map[string]bool, len(report.Seen)+len(report.Failed))
+		for u := range report.Seen {
+			keep[u] = true
+		}
+		for u := range report.Failed {
+			keep[u] = true
+		}
+		if sum.Removed, err = idx.RemoveMissing(ctx, report.Hosts, keep); err != nil {
+			return sum, err
+		}
+	}
+	_, chunks, err := ix.Counts(ctx)
+	if err != nil {
+		return sum, err
+	}
+	sum.Pages = report.Pages
+	sum.Skipped = len(report.Skipped)
+	sum.Chunks = chunks
+	sum.Seconds = roundSeconds(time.Since(began))
+
+	if cfg.JSON {
+		return sum, json.NewEncoder(e.stdout).Encode(sum)
+	}
+	fmt.Fprintf(e.stdout, "Indexed %s into %s: %d pages (%d new, %d changed, %d unchanged), %d removed, %d skipped, %d chunks in %.1fs.\n",
+		start, cfg.DataDir, sum.Pages, sum.New, sum.Changed, sum.Unchanged, sum.Removed, sum.Skipped, sum.Chunks, sum.Seconds)
+	if report.Truncated {
+		fmt.Fprintf(e.stdout, "Stopped at --max-pages %d: the site has more pages; pages not reached were kept in the index.\n", cfg.MaxPages)
+	}
+	printSkipped(e.stdout, report.Skipped)
+	if report.OffSite > 0 {
+		fmt.Fprintf(e.stdout, "Links to other sites (not followed): %d\n", report.OffSite)
+	}
+	return sum, nil
+}
+
+// checkStartURL rejects what cannot be a website before any work starts.
+func checkStartURL(start string) error {
+	u, err := url.Parse(start)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not a website URL: give one like https://example.com/", start)
+	}
+	return nil
+}
+
+// printSkipped lists skipped URLs grouped by reason, a few examples each.
+func printSkipped(w io.Writer, skipped []crawler.Skip) {
+	if len(skipped) == 0 {
+		return
+	}
+	byReason := map[string][]string{}
+	for _, s := range skipped {
+		byReason[s.Reason] = append(byReason[s.Reason], s.URL)
+	}
+	reasons := make([]string, 0, len(byReason))
+	for r := range byReason {
+		reasons = append(reasons, r)
+	}
+	sort.Strings(reasons)
+	fmt.Fprintln(w, "Skipped:")
+	for _, r := range reasons {
+		urls := byReason[r]
+		more := ""
+		if len(urls) > 3 {
+			more = fmt.Sprintf(" and %d more", len(urls)-3)
+			urls = urls[:3]
+		}
+		fmt.Fprintf(w, "  %s: %s%s\n", r, strings.Join(urls, ", "), more)
+	}
+}
+
+func roundSeconds(d time.Duration) float64 {
+	return float64(d.Round(10*time.Millisecond)) / float64(time.Second)
+}
+
+// progress shows crawl progress on stderr: one updating line on a
+// terminal, a plain line every few seconds otherwise.
+type progress struct {
+	mu    sync.Mutex // the crawler may report from several workers
+	w     io.Writer
+	tty   bool
+	last  time.Time
+	shown bool
+}
+
+func newProgress(w io.Writer) *progress {
+	f, ok := w.(*os.File)
+	return &progress{w: w, tty: ok && term.IsTerminal(int(f.Fd()))}
+}
+
+func (p *progress) update(pr crawler.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	every := 2 * time.Second
+	if p.tty {
+		every = 100 * time.Millisecond
+	}
+	if now.Sub(p.last) < every {
+		return
+	}
+	p.last = now
+	rate := 0.0
+	if s := pr.Elapsed.Seconds(); s > 0 {
+		rate = float64(pr.Fetched) / s
+	}
+	line := fmt.Sprintf("crawling: %d fetched, %d queued, %d pages, %d skipped, %.1f pages/s", pr.Fetched, pr.Queued, pr.Pages, pr.Skipped, rate)
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\033[K%s", line)
+		p.shown = true
+		return
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+func (p *progress) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tty && p.shown {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}

@@ -1,0 +1,400 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sitebot/sitebot/internal/testenv"
+)
+
+// manifest is the part of a fixture site's MANIFEST.json the tests use.
+type manifest struct {
+	Pages        []string          `json:"pages"`
+	Titles       map[string]string `json:"titles"`
+	MustNotIndex []struct {
+		Path, Marker string
+	} `json:"must_not_index"`
+	FAQPairs []struct {
+		Question, Answer, URL string
+	} `json:"faq_pairs"`
+}
+
+func loadManifest(t *testing.T, dir string) manifest {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "MANIFEST.json"))
+	require.NoError(t, err)
+	var m manifest
+	require.NoError(t, json.Unmarshal(b, &m))
+	return m
+}
+
+// siteServer serves a fixture site over loopback.
+func siteServer(t *testing.T, rel string) (*httptest.Server, string) {
+	t.Helper()
+	dir := testenv.Shared(t, rel)
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	t.Cleanup(srv.Close)
+	return srv, dir
+}
+
+// sitebot runs the command line in-process with no environment but env.
+func sitebot(t testing.TB, env map[string]string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), args, func(k string) string { return env[k] }, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+var crawled struct {
+	once sync.Once
+	dir  string
+	site *httptest.Server
+	man  manifest
+	sum  crawlSummary
+	err  error
+}
+
+// crawledPlausible crawls the plausible fixture once per test binary into a
+// data directory that the read-only tests share.
+func crawledPlausible(t *testing.T) (dataDir, siteURL string, m manifest) {
+	t.Helper()
+	dir := testenv.Shared(t, "fixtures/sites/plausible")
+	crawled.once.Do(func() {
+		crawled.site = httptest.NewServer(http.FileServer(http.Dir(dir)))
+		crawled.man = loadManifest(t, dir)
+		crawled.dir, crawled.err = os.MkdirTemp("", "sitebot-test-")
+		if crawled.err != nil {
+			return
+		}
+		var out string
+		out, _, crawled.err = sitebot(t, nil, "crawl", crawled.site.URL+"/", "--data", crawled.dir, "--json")
+		if crawled.err == nil {
+			crawled.err = json.Unmarshal([]byte(lastLine(out)), &crawled.sum)
+		}
+	})
+	require.NoError(t, crawled.err)
+	return crawled.dir, crawled.site.URL, crawled.man
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if crawled.site != nil {
+		crawled.site.Close()
+	}
+	if crawled.dir != "" {
+		os.RemoveAll(crawled.dir)
+	}
+	os.Exit(code)
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestCrawlPlausibleIndexesEveryManifestPage(t *testing.T) {
+	data, siteURL, m := crawledPlausible(t)
+	s := crawled.sum
+	assert.Equal(t, len(m.Pages), s.Pages, "pages crawled")
+	assert.Equal(t, len(m.Pages), s.New, "all pages are new on the first crawl")
+	assert.Zero(t, s.Changed+s.Unchanged+s.Removed)
+	assert.Greater(t, s.Chunks, s.Pages, "chunks")
+	assert.Positive(t, s.Skipped, "the fixture's traps are reported as skipped")
+
+	out, _, err := sitebot(t, nil, "pages", "--json", "--data", data)
+	require.NoError(t, err)
+	var pages []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &pages))
+	got := map[string]map[string]any{}
+	for _, p := range pages {
+		for _, k := range []string{"url", "title", "lang", "chunks", "faqs"} {
+			require.Contains(t, p, k)
+		}
+		got[strings.TrimPrefix(p["url"].(string), siteURL)] = p
+	}
+	assert.Len(t, got, len(m.Pages), "one entry per page, no duplicates")
+	for _, path := range m.Pages {
+		p, ok := got[path]
+		if assert.True(t, ok, "page %s indexed", path) {
+			assert.Equal(t, m.Titles[path], p["title"], path)
+		}
+	}
+	for _, bad := range m.MustNotIndex {
+		assert.NotContains(t, got, bad.Path)
+	}
+}
+
+func TestRecrawlIsIncremental(t *testing.T) {
+	srv, _ := siteServer(t, "fixtures/sites/letsencrypt-faq")
+	data := t.TempDir()
+	var first, second crawlSummary
+	out, _, err := sitebot(t, nil, "crawl", srv.URL+"/", "--data", data, "--json")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal([]byte(lastLine(out)), &first))
+	out, _, err = sitebot(t, nil, "crawl", srv.URL+"/", "--data", data, "--json")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal([]byte(lastLine(out)), &second))
+
+	assert.Equal(t, 5, first.Pages)
+	assert.Equal(t, first.Pages, first.New)
+	assert.Equal(t, first.Pages, second.Unchanged, "nothing changed between crawls")
+	assert.Zero(t, second.New+second.Changed+second.Removed)
+	assert.Equal(t, first.Chunks, second.Chunks, "a re-crawl replaces chunks, never duplicates them")
+}
+
+func TestAskFindsThePageAQuestionComesFrom(t *testing.T) {
+	data, siteURL, m := crawledPlausible(t)
+	require.NotEmpty(t, m.FAQPairs)
+	for _, faq := range m.FAQPairs {
+		t.Run(faq.Question, func(t *testing.T) {
+			out, _, err := sitebot(t, nil, "ask", "--json", "--data", data, "--model", "", faq.Question)
+			require.NoError(t, err)
+			var resp struct {
+				Answer         string `json:"answer"`
+				Refused        *bool  `json:"refused"`
+				Handoff        *bool  `json:"handoff"`
+				Mode           string `json:"mode"`
+				ConversationID string `json:"conversation_id"`
+				Sources        []struct {
+					URL   string   `json:"url"`
+					Title string   `json:"title"`
+					Score *float64 `json:"score"`
+				} `json:"sources"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(out), &resp), out)
+			require.NotNil(t, resp.Refused)
+			require.NotNil(t, resp.Handoff)
+			assert.False(t, *resp.Refused)
+			assert.Equal(t, "extractive", resp.Mode)
+			assert.NotEmpty(t, resp.Answer)
+			assert.NotEmpty(t, resp.ConversationID)
+			var urls []string
+			for _, s := range resp.Sources {
+				require.NotNil(t, s.Score)
+				urls = append(urls, strings.SplitN(strings.TrimPrefix(s.URL, siteURL), "#", 2)[0])
+			}
+			assert.Contains(t, urls, faq.URL)
+		})
+	}
+}
+
+func TestAskRefusesWhatTheSiteCannotAnswer(t *testing.T) {
+	data, _, _ := crawledPlausible(t)
+	out, _, err := sitebot(t, nil, "ask", "--json", "--data", data, "--model", "", "what is the capital of australia")
+	require.NoError(t, err)
+	var resp struct {
+		Refused bool `json:"refused"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &resp))
+	assert.True(t, resp.Refused, out)
+
+	out, _, err = sitebot(t, nil, "ask", "--json", "--data", data, "--model", "", "I want to talk to a human")
+	require.NoError(t, err)
+	var h struct {
+		Handoff bool `json:"handoff"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &h))
+	assert.True(t, h.Handoff, out)
+}
+
+func TestUserErrors(t *testing.T) {
+	closed := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		addr := ln.Addr().String()
+		ln.Close()
+		return "http://" + addr + "/"
+	}()
+	empty := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.NotFound(w, r)
+	}))
+	defer empty.Close()
+	missing := filepath.Join(t.TempDir(), "nothing-here")
+
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unreachable URL", []string{"crawl", closed, "--data", t.TempDir()}, "connection refused"},
+		{"empty site", []string{"crawl", empty.URL + "/", "--data", t.TempDir()}, "no"},
+		{"not a URL", []string{"crawl", "ftp://example.com/", "--data", t.TempDir()}, "not a website URL"},
+		{"missing data dir (ask)", []string{"ask", "--data", missing, "hello there"}, "sitebot crawl URL"},
+		{"missing data dir (serve)", []string{"serve", "--data", missing}, "sitebot crawl URL"},
+		{"missing data dir (pages)", []string{"pages", "--data", missing}, "sitebot crawl URL"},
+		{"bad flag", []string{"crawl", "--max-pagez", "3", "http://example.com/"}, "flag provided but not defined: -max-pagez"},
+		{"bad flag value", []string{"crawl", "--max-pages", "0", "http://example.com/", "--data", t.TempDir()}, "--max-pages"},
+		{"unknown command", []string{"crawlx"}, `unknown command "crawlx"`},
+		{"missing argument", []string{"crawl"}, "usage: sitebot crawl URL"},
+		{"bad widget server", []string{"widget", "--server", "javascript:alert(1)"}, "--server"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := sitebot(t, nil, tt.args...)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	out, _, err := sitebot(t, nil, "--help")
+	require.NoError(t, err)
+	for _, c := range commands() {
+		assert.Contains(t, out, c.name)
+	}
+	for _, c := range commands() {
+		out, _, err := sitebot(t, nil, c.name, "--help")
+		require.NoError(t, err, c.name)
+		assert.Contains(t, out, "Usage: sitebot "+c.name)
+	}
+	out, _, err = sitebot(t, nil, "crawl", "--help")
+	require.NoError(t, err)
+	assert.Contains(t, out, "-max-pages")
+}
+
+func TestFlagsAfterArgumentsAndFromEnv(t *testing.T) {
+	srv, _ := siteServer(t, "fixtures/sites/letsencrypt-faq")
+	data := t.TempDir()
+	// Flags after the URL, and --max-pages from the environment.
+	out, _, err := sitebot(t, map[string]string{"SITEBOT_MAX_PAGES": "2"}, "crawl", srv.URL+"/", "--data", data, "--json")
+	require.NoError(t, err)
+	var s crawlSummary
+	require.NoError(t, json.Unmarshal([]byte(lastLine(out)), &s))
+	assert.Equal(t, 2, s.Pages)
+
+	// --data from the environment.
+	out, _, err = sitebot(t, map[string]string{"SITEBOT_DATA": data}, "pages", "--json")
+	require.NoError(t, err)
+	var pages []any
+	require.NoError(t, json.Unmarshal([]byte(out), &pages))
+	assert.Len(t, pages, 2)
+
+	_, _, err = sitebot(t, map[string]string{"SITEBOT_MAX_PAGES": "many"}, "crawl", srv.URL+"/")
+	require.ErrorContains(t, err, "SITEBOT_MAX_PAGES")
+}
+
+func TestWidgetSnippet(t *testing.T) {
+	out, _, err := sitebot(t, nil, "widget", "--server", "https://bot.example.com")
+	require.NoError(t, err)
+	assert.Contains(t, out, `<script src="https://bot.example.com/widget.js"`)
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var servingAt = regexp.MustCompile(`answering at (http://\S+) `)
+
+// startServe runs `sitebot serve` on a free port until the test ends and
+// returns its base URL.
+func startServe(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), func(k string) string { return env[k] }, &out, &errOut)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			assert.NoError(t, err, "serve shuts down cleanly")
+		case <-time.After(15 * time.Second):
+			t.Error("serve did not shut down within 15s")
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := servingAt.FindStringSubmatch(out.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited: %v\n%s", err, errOut.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("serve printed no address:\n%s\n%s", out.String(), errOut.String())
+	return ""
+}
+
+func TestServeAnswersOverHTTP(t *testing.T) {
+	data, siteURL, m := crawledPlausible(t)
+	base := startServe(t, nil, "--data", data, "--model", "")
+
+	resp, err := http.Get(base + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	resp, err = http.Get(base + "/widget.js")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	faq := m.FAQPairs[0]
+	body := `{"message": ` + mustJSON(t, faq.Question) + `}`
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/chat", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, "text/event-stream", strings.Split(resp.Header.Get("Content-Type"), ";")[0])
+	var events []string
+	var final string
+	sc := bufio.NewScanner(resp.Body)
+	event := ""
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			event = strings.TrimPrefix(line, "event: ")
+			events = append(events, event)
+		case strings.HasPrefix(line, "data: ") && event == "done":
+			final = strings.TrimPrefix(line, "data: ")
+		}
+	}
+	require.NotEmpty(t, events)
+	assert.Equal(t, "token", events[0])
+	assert.Equal(t, "done", events[len(events)-1])
+	assert.Contains(t, final, siteURL+faq.URL)
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/sitebot/sitebot/conversation"
+	"github.com/sitebot/sitebot/indexer/embedded"
+	"github.com/sitebot/sitebot/llm"
+	"github.com/sitebot/sitebot/retriever"
+	"github.com/sitebot/sitebot/server"
+	"github.com/sitebot/sitebot/widget"
+)
+
+// app is the wired-up answering side: index, retriever, model and server.
+type app struct {
+	index  *embedded.Index
+	conv   *conversation.Store
+	server *server.Server
+	mode   string // what answers come from, for the start-up line
+}
+
+func (a *app) Close() error {
+	return errors.Join(a.conv.Close(), a.index.Close())
+}
+
+// openApp opens the index and the conversation store in --data and builds
+// the server; it checks Ollama once and says what answers will come from.
+func openApp(ctx context.Context, e *env, log *slog.Logger) (*app, error) {
+	cfg := e.cfg
+	if _, err := os.Stat(cfg.indexPath()); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no index in %s: run 'sitebot crawl URL' first, or point --data at the directory it wrote", cfg.DataDir)
+	}
+	ix, err := embedded.Open(ctx, cfg.indexPath())
+	if err != nil {
+		return nil, err
+	}
+	conv, err := conversation.Open(ctx, cfg.dbPath())
+	if err != nil {
+		ix.Close()
+		return nil, err
+	}
+	a := &app{index: ix, conv: conv}
+
+	origins, err := siteOrigins(ctx, ix)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	model, mode := openModel(ctx, cfg, log)
+	a.mode = mode
+	srvCfg := server.Config{
+		AdminKey:       cfg.AdminKey,
+		IdentitySecret: cfg.IdentitySecret,
+		AllowOrigins:   append(origins, cfg.origins()...),
+		MinConfidence:  retriever.DefaultMinConfidence,
+		AnswerTimeout:  cfg.LLMTimeout,
+		Logger:         log,
+	}
+	a.server = server.New(srvCfg, retriever.New(ix), model, conv)
+	return a, nil
+}
+
+// openModel returns the Ollama client when the server answers and has the
+// model, or nil (extractive answers) after saying why. It returns the
+// interface so that "no model" is a true nil, not a nil *llm.Client.
+func openModel(ctx context.Context, cfg Config, log *slog.Logger) (server.Model, string) {
+	if cfg.Model == "" {
+		log.Info("no --model set: answering extractively (quoting the best passages)")
+		return nil, "extractive answers (no --model set)"
+	}
+	base, _ := cfg.OllamaURL() // validated before
+	client := llm.New(base, &http.Client{}, cfg.Model)
+	checkCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Check(checkCtx); err != nil {
+		log.Warn("no language model: answering extractively (quoting the best passages)", "err", err)
+		return nil, "extractive answers (" + err.Error() + ")"
+	}
+	return client, fmt.Sprintf("model %s at %s", cfg.Model, base.Redacted())
+}
+
+// siteOrigins lists the origins of the indexed pages: the widget is pasted
+// into those sites, so their browsers may call the chat API.
+func siteOrigins(ctx context.Context, ix *embedded.Index) ([]string, error) {
+	pages, err := ix.Pages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range pages {
+		u, err := url.Parse(p.URL)
+		if err != nil {
+			continue
+		}
+		o := u.Scheme + "://" + u.Host
+		if !seen[o] {
+			seen[o] = true
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	if len(args) != 0 {
+		return errUsage
+	}
+	return serve(ctx, e)
+}
+
+func runUp(ctx context.Context, e *env, args []string) error {
+	if len(args) != 1 {
+		return errUsage
+	}
+	if err := e.cfg.validateServe(); err != nil {
+		return err
+	}
+	if _, err := crawlSite(ctx, e, args[0]); err != nil {
+		return err
+	}
+	return serve(ctx, e)
+}
+
+// serve runs the HTTP server until ctx is done.
+func serve(ctx context.Context, e *env) error {
+	cfg := e.cfg
+	if err := cfg.validateServe(); err != nil {
+		return err
+	}
+	log := newLogger(e.stderr, slog.LevelInfo)
+	a, err := openApp(ctx, e, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	base := publicURL(ln.Addr().(*net.TCPAddr))
+	snippet, err := widget.Snippet(base)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	fmt.Fprintf(e.stdout, "sitebot is answering at %s with %s.\nPaste this into your pages (or run 'sitebot widget --server PUBLIC_URL'):\n\n  %s\n\n", base, a.mode, snippet)
+	return a.server.Serve(ctx, ln)
+}
+
+// publicURL is the address to print for a listener; an unspecified host
+// (":8080") is shown as localhost.
+func publicURL(addr *net.TCPAddr) string {
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+}
