@@ -2,12 +2,9 @@ package crawler
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,38 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// plausibleManifest is the part of the fixture's MANIFEST.json the tests use.
-type plausibleManifest struct {
-	Pages        []string          `json:"pages"`
-	Titles       map[string]string `json:"titles"`
-	MustNotIndex []struct {
-		Path   string `json:"path"`
-		Marker string `json:"marker"`
-	} `json:"must_not_index"`
-	URLVariants []struct {
-		URL       string `json:"url"`
-		Canonical string `json:"canonical"`
-	} `json:"url_variants"`
-	BrokenLinks []struct {
-		URL string `json:"url"`
-	} `json:"broken_links"`
-	Assets []struct {
-		URL string `json:"url"`
-	} `json:"assets"`
-	FAQPairs []struct {
-		Question string `json:"question"`
-		Answer   string `json:"answer"`
-		URL      string `json:"url"`
-	} `json:"faq_pairs"`
-}
-
-func readManifest(t testing.TB, dir string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "MANIFEST.json"))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, v))
-}
 
 // crawlCollect crawls start and returns the pages by URL, failing the test
 // on a page visited twice or concurrently.
@@ -77,8 +42,8 @@ func crawlCollect(t testing.TB, opts Options, start string) (map[string]Page, Re
 
 func TestCrawlPlausible(t *testing.T) {
 	dir := testenv.Shared(t, "fixtures/sites/plausible")
-	var m plausibleManifest
-	readManifest(t, dir, &m)
+	var m testenv.SiteManifest
+	testenv.ReadManifest(t, dir, &m)
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	defer srv.Close()
 
@@ -189,7 +154,7 @@ func TestCrawlLetsEncryptFAQ(t *testing.T) {
 			} `json:"questions"`
 		} `json:"languages"`
 	}
-	readManifest(t, dir, &m)
+	testenv.ReadManifest(t, dir, &m)
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	defer srv.Close()
 

@@ -69,6 +69,14 @@ func IsNoAnswer(reply string) bool {
 	return strings.Contains(lettersOnly(reply), lettersOnly(NoAnswer))
 }
 
+// MayBeNoAnswer reports whether a reply streamed so far may still turn out
+// to be NoAnswer: it is a start of NoAnswer or already holds all of it
+// (letters only, ignoring case), so a caller can hold it back until it knows.
+func MayBeNoAnswer(partial string) bool {
+	got, want := lettersOnly(partial), lettersOnly(NoAnswer)
+	return strings.HasPrefix(want, got) || strings.Contains(got, want)
+}
+
 func lettersOnly(s string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(s) {

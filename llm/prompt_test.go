@@ -108,3 +108,22 @@ func TestIsNoAnswer(t *testing.T) {
 		assert.Equal(t, tt.want, IsNoAnswer(tt.reply), tt.reply)
 	}
 }
+
+func TestMayBeNoAnswer(t *testing.T) {
+	tests := []struct {
+		partial string
+		want    bool
+	}{
+		{"", true},
+		{"I don", true},
+		{"i DON'T know", true},
+		{"I don’t know based on this site.", true},
+		{"Sorry. I don't know based on this site.", true},
+		{"I do", true},
+		{"Invoices are sent by Paddle", false},
+		{"I can help", false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, MayBeNoAnswer(tt.partial), tt.partial)
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/sitebot/sitebot/conversation"
@@ -219,7 +218,7 @@ func (s *Server) chat(ctx context.Context, msgs []llm.Message, onToken func(stri
 		started.Store(true)
 		if holding {
 			held.WriteString(tok)
-			if mayBeNoAnswer(held.String()) {
+			if llm.MayBeNoAnswer(held.String()) {
 				return nil
 			}
 			holding = false
@@ -240,23 +239,6 @@ func (s *Server) chat(ctx context.Context, msgs []llm.Message, onToken func(stri
 		err = onToken(held.String())
 	}
 	return answer, emitted, err
-}
-
-// mayBeNoAnswer reports whether s (letters only, ignoring case) is a prefix
-// of llm.NoAnswer, or contains all of it.
-func mayBeNoAnswer(s string) bool {
-	got, want := lettersOnly(s), lettersOnly(llm.NoAnswer)
-	return strings.HasPrefix(want, got) || strings.Contains(got, want)
-}
-
-func lettersOnly(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if unicode.IsLetter(r) {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // passagesOf turns hits into the model's passages and the answer's sources,

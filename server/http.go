@@ -41,6 +41,7 @@ func (s *Server) routes() *echo.Echo {
 	get := []string{http.MethodGet, http.MethodHead}
 	e.Match(get, "/widget.js", asset("widget.js", "text/javascript; charset=utf-8", widget.JS()))
 	e.Match(get, "/widget.css", asset("widget.css", "text/css; charset=utf-8", widget.CSS()))
+	e.Match(get, "/", s.handleHome)
 	e.Match(get, "/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.Match(get, "/readyz", s.handleReady)
 	return e

@@ -52,6 +52,8 @@ type Config struct {
 	// FirstTokenTimeout is how long to wait for the model's first token before
 	// answering extractively instead (default 60s: a model may need loading).
 	FirstTokenTimeout time.Duration
+	// Snippet is the <script> tag that the page at / shows the site owner.
+	Snippet string
 	// Ready, when set, is what GET /readyz checks (e.g. that the index opens).
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger // nil: discard

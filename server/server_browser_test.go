@@ -18,30 +18,6 @@ import (
 	"github.com/sitebot/sitebot/widget"
 )
 
-// newBrowser starts a headless Chromium (skipped, or failed in CI, without
-// one) and returns a context for its first tab.
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(testenv.Chromium(t)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	require.NoError(t, chromedp.Do(ctx), "start Chromium")
-	return ctx
-}
-
 // hostPage serves a page of "the company's site" that embeds the widget
 // with the snippet, and whose own CSS would break the widget if it leaked in.
 func hostPage(t *testing.T, sitebotURL string) *httptest.Server {
@@ -85,7 +61,7 @@ func TestWidgetInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real-browser test (-short)")
 	}
-	browser := newBrowser(t)
+	browser := testenv.Browser(t)
 
 	t.Run("answer with source link", func(t *testing.T) {
 		s := New(Config{Logger: quietLogger()}, &fakeRetriever{result: hits()}, nil, nil)

@@ -29,7 +29,7 @@ func runAsk(ctx context.Context, e *env, args []string) error {
 	if e.cfg.Customer != "" {
 		fmt.Fprintln(e.stderr, "sitebot: --customer: customer profiles are not supported yet; answering as an anonymous visitor")
 	}
-	a, err := openApp(ctx, e, newLogger(e.stderr, slog.LevelWarn))
+	a, err := openApp(ctx, e, newLogger(e.stderr, slog.LevelWarn), "")
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,28 +21,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sitebot/sitebot/internal/testenv"
+	"github.com/sitebot/sitebot/widget"
 )
-
-// manifest is the part of a fixture site's MANIFEST.json the tests use.
-type manifest struct {
-	Pages        []string          `json:"pages"`
-	Titles       map[string]string `json:"titles"`
-	MustNotIndex []struct {
-		Path, Marker string
-	} `json:"must_not_index"`
-	FAQPairs []struct {
-		Question, Answer, URL string
-	} `json:"faq_pairs"`
-}
-
-func loadManifest(t *testing.T, dir string) manifest {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "MANIFEST.json"))
-	require.NoError(t, err)
-	var m manifest
-	require.NoError(t, json.Unmarshal(b, &m))
-	return m
-}
 
 // siteServer serves a fixture site over loopback.
 func siteServer(t *testing.T, rel string) (*httptest.Server, string) {
@@ -64,19 +45,19 @@ var crawled struct {
 	once sync.Once
 	dir  string
 	site *httptest.Server
-	man  manifest
+	man  testenv.SiteManifest
 	sum  crawlSummary
 	err  error
 }
 
 // crawledPlausible crawls the plausible fixture once per test binary into a
 // data directory that the read-only tests share.
-func crawledPlausible(t *testing.T) (dataDir, siteURL string, m manifest) {
+func crawledPlausible(t *testing.T) (dataDir, siteURL string, m testenv.SiteManifest) {
 	t.Helper()
 	dir := testenv.Shared(t, "fixtures/sites/plausible")
 	crawled.once.Do(func() {
-		crawled.site = httptest.NewServer(http.FileServer(http.Dir(dir)))
-		crawled.man = loadManifest(t, dir)
+		crawled.site = httptest.NewServer(withWidgetPage(http.FileServer(http.Dir(dir))))
+		testenv.ReadManifest(t, dir, &crawled.man)
 		crawled.dir, crawled.err = os.MkdirTemp("", "sitebot-test-")
 		if crawled.err != nil {
 			return
@@ -89,6 +70,24 @@ func crawledPlausible(t *testing.T) (dataDir, siteURL string, m manifest) {
 	})
 	require.NoError(t, crawled.err)
 	return crawled.dir, crawled.site.URL, crawled.man
+}
+
+// withWidgetPage adds to a fixture site a page that embeds the widget of
+// the sitebot server named by its ?server= parameter, as a site owner would
+// after pasting the snippet. No page links to it, so crawls never see it.
+func withWidgetPage(site http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", site)
+	mux.HandleFunc("/sitebot-widget-test.html", func(w http.ResponseWriter, r *http.Request) {
+		snippet, err := widget.Snippet(r.URL.Query().Get("server"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<!doctype html><html lang=\"en\"><head><title>Help</title></head><body><h1>Our help center</h1>%s</body></html>", snippet)
+	})
+	return mux
 }
 
 func TestMain(m *testing.M) {
@@ -397,4 +396,37 @@ func mustJSON(t *testing.T, v any) string {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return string(b)
+}
+
+// TestServeWithOllama checks the wiring to a real Ollama server with the
+// tiny model: its text is nonsense, so only the mode and shape are checked.
+func TestServeWithOllama(t *testing.T) {
+	ollama, model := testenv.Ollama(t)
+	data, _, m := crawledPlausible(t)
+	base := startServe(t, nil, "--data", data, "--ollama", ollama, "--model", model)
+
+	body := `{"message": ` + mustJSON(t, m.FAQPairs[0].Question) + `}`
+	resp, err := http.Post(base+"/api/chat", "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var got struct {
+		Answer  string `json:"answer"`
+		Mode    string `json:"mode"`
+		Sources []any  `json:"sources"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+	assert.Equal(t, "llm", got.Mode)
+	assert.NotEmpty(t, got.Answer)
+	assert.NotEmpty(t, got.Sources)
+
+	// A model that is not pulled is named at start-up, and answers are extractive.
+	var out, errOut syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = run(ctx, []string{"ask", "--json", "--data", data, "--ollama", ollama, "--model", "no-such-model", m.FAQPairs[0].Question},
+		func(string) string { return "" }, &out, &errOut)
+	require.NoError(t, err)
+	assert.Contains(t, errOut.String(), "ollama pull no-such-model")
+	assert.Contains(t, out.String(), `"mode":"extractive"`)
 }

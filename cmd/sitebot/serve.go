@@ -34,7 +34,8 @@ func (a *app) Close() error {
 
 // openApp opens the index and the conversation store in --data and builds
 // the server; it checks Ollama once and says what answers will come from.
-func openApp(ctx context.Context, e *env, log *slog.Logger) (*app, error) {
+// snippet is what the server's home page shows ("" for ask).
+func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*app, error) {
 	cfg := e.cfg
 	if _, err := os.Stat(cfg.indexPath()); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no index in %s: run 'sitebot crawl URL' first, or point --data at the directory it wrote", cfg.DataDir)
@@ -62,6 +63,7 @@ func openApp(ctx context.Context, e *env, log *slog.Logger) (*app, error) {
 		IdentitySecret: cfg.IdentitySecret,
 		AllowOrigins:   append(origins, cfg.origins()...),
 		MinConfidence:  retriever.DefaultMinConfidence,
+		Snippet:        snippet,
 		AnswerTimeout:  cfg.LLMTimeout,
 		Logger:         log,
 	}
@@ -138,12 +140,6 @@ func serve(ctx context.Context, e *env) error {
 		return err
 	}
 	log := newLogger(e.stderr, slog.LevelInfo)
-	a, err := openApp(ctx, e, log)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -154,7 +150,13 @@ func serve(ctx context.Context, e *env) error {
 		ln.Close()
 		return err
 	}
-	fmt.Fprintf(e.stdout, "sitebot is answering at %s with %s.\nPaste this into your pages (or run 'sitebot widget --server PUBLIC_URL'):\n\n  %s\n\n", base, a.mode, snippet)
+	a, err := openApp(ctx, e, log, snippet)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer a.Close()
+	fmt.Fprintf(e.stdout, "sitebot is answering at %s with %s.\nTry it at %s/ and paste this into your pages (or run 'sitebot widget --server PUBLIC_URL'):\n\n  %s\n\n", base, a.mode, base, snippet)
 	return a.server.Serve(ctx, ln)
 }
 
