@@ -364,7 +364,7 @@ func (r *run) loop(ctx context.Context) error {
 		}
 	}
 	if r.report.Pages == 0 {
-		return fmt.Errorf("crawler: crawl %s: %w (%d URLs skipped)", r.site.origin, ErrNoPages, len(r.report.Skipped))
+		return fmt.Errorf("crawler: crawl %s: %w%s", r.site.origin, ErrNoPages, skipSummary(r.report.Skipped))
 	}
 	return nil
 }
@@ -499,4 +499,25 @@ func (r *run) addSitemap(raw string, named bool) {
 	}
 	r.sitemaps[key] = true
 	r.queue = append(r.queue, job{url: v, sitemap: true, named: named})
+}
+
+// skipSummary names the first skipped URLs and why, so that an empty crawl
+// says what went wrong.
+func skipSummary(skipped []Skip) string {
+	if len(skipped) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(": ")
+	for i, s := range skipped {
+		if i == 3 {
+			fmt.Fprintf(&b, " and %d more", len(skipped)-3)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s (%s)", s.URL, s.Reason)
+	}
+	return b.String()
 }

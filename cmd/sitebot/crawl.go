@@ -113,7 +113,10 @@ func crawlSite(ctx context.Context, e *env, start string) (crawlSummary, error) 
 	sum.Seconds = roundSeconds(time.Since(began))
 
 	if cfg.JSON {
-		return sum, json.NewEncoder(e.stdout).Encode(sum)
+		if err := json.NewEncoder(e.stdout).Encode(sum); err != nil {
+			return sum, err
+		}
+		return sum, noText(sum, start)
 	}
 	fmt.Fprintf(e.stdout, "Indexed %s into %s: %d pages (%d new, %d changed, %d unchanged), %d removed, %d skipped, %d chunks in %.1fs.\n",
 		start, cfg.DataDir, sum.Pages, sum.New, sum.Changed, sum.Unchanged, sum.Removed, sum.Skipped, sum.Chunks, sum.Seconds)
@@ -124,7 +127,16 @@ func crawlSite(ctx context.Context, e *env, start string) (crawlSummary, error) 
 	if report.OffSite > 0 {
 		fmt.Fprintf(e.stdout, "Links to other sites (not followed): %d\n", report.OffSite)
 	}
-	return sum, nil
+	return sum, noText(sum, start)
+}
+
+// noText fails a crawl that found pages but no text to answer from, which
+// is what a site rendered by JavaScript looks like to a crawler.
+func noText(sum crawlSummary, start string) error {
+	if sum.Chunks > 0 {
+		return nil
+	}
+	return fmt.Errorf("no text found on the %d pages of %s: sitebot reads the HTML the server sends, so a site rendered by JavaScript in the browser cannot be indexed", sum.Pages, start)
 }
 
 // checkStartURL rejects what cannot be a website before any work starts.

@@ -224,6 +224,16 @@ func TestUserErrors(t *testing.T) {
 	}))
 	defer empty.Close()
 	missing := filepath.Join(t.TempDir(), "nothing-here")
+	jsOnly := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<!doctype html><html><head><title>App</title></head><body><div id="root"></div><script src="/app.js"></script></body></html>`)
+	}))
+	defer jsOnly.Close()
+	headingsOnly := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<!doctype html><html><head><title>Shop</title></head><body><main><h1>Welcome</h1><h2>Loading…</h2></main></body></html>`)
+	}))
+	defer headingsOnly.Close()
 
 	tests := []struct {
 		name string
@@ -231,7 +241,9 @@ func TestUserErrors(t *testing.T) {
 		want string
 	}{
 		{"unreachable URL", []string{"crawl", closed, "--data", t.TempDir()}, "connection refused"},
-		{"empty site", []string{"crawl", empty.URL + "/", "--data", t.TempDir()}, "no"},
+		{"empty site", []string{"crawl", empty.URL + "/", "--data", t.TempDir()}, "no indexable pages found: " + empty.URL + "/ (HTTP 404)"},
+		{"site rendered by JavaScript", []string{"crawl", jsOnly.URL + "/", "--data", t.TempDir()}, "(no text content)"},
+		{"pages without text", []string{"crawl", headingsOnly.URL + "/", "--data", t.TempDir()}, "no text found on the 1 pages"},
 		{"not a URL", []string{"crawl", "ftp://example.com/", "--data", t.TempDir()}, "not a website URL"},
 		{"missing data dir (ask)", []string{"ask", "--data", missing, "hello there"}, "sitebot crawl URL"},
 		{"missing data dir (serve)", []string{"serve", "--data", missing}, "sitebot crawl URL"},
