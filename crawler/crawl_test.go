@@ -289,7 +289,7 @@ func TestCrawlTimeout(t *testing.T) {
 		},
 	})
 	began := time.Now()
-	pages, rep, err := crawlCollect(t, Options{RequestTimeout: 300 * time.Millisecond}, srv.URL+"/")
+	pages, rep, err := crawlCollect(t, Options{RequestTimeout: 300 * time.Millisecond, Retries: -1}, srv.URL+"/")
 	require.NoError(t, err)
 	assert.Less(t, time.Since(began), 3*time.Second)
 	assert.Len(t, pages, 1)

@@ -9,20 +9,65 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
 // Options configure a Crawler. The zero value is usable: every field has a
 // default.
 type Options struct {
-	MaxPages       int           // indexable pages to visit at most; default 500
+	MaxPages       int           // indexable pages to visit (or find not modified) at most; default 500
 	Concurrency    int           // parallel requests; default 4
-	RequestTimeout time.Duration // per request, redirects and body included; default 15s
+	RequestTimeout time.Duration // per request (each redirect and retry is one), body included; default 15s
 	MaxBodyBytes   int64         // larger pages are skipped; default 5 MiB
 	UserAgent      string        // default "sitebot/0.1"; its product token selects robots.txt groups
-	Client         *http.Client  // nil: a default client with the timeout; redirects are always handled by the crawler
-	Logger         *slog.Logger  // nil: discard
-	Progress       func(Progress)
+	// Client nil: a client built by the crawler (which Policy and Resolver
+	// need). Redirects are always handled by the crawler.
+	Client   *http.Client
+	Logger   *slog.Logger // nil: discard
+	Progress func(Progress)
+
+	// AllowedHosts are further host[:port] names that belong to the site
+	// besides the start URL's host: links and redirects to them are
+	// followed, each under its own robots.txt.
+	AllowedHosts []string
+	// MaxDepth bounds the links followed from the start URL (a page the
+	// start page links to has depth 1, as do the URLs of sitemaps);
+	// 0 means no bound.
+	MaxDepth int
+	// Delay is the least time between the starts of two requests to one
+	// host; a robots.txt Crawl-delay (at most 10s) raises it. Default 0.
+	Delay time.Duration
+	// PerHostConcurrency bounds the requests in flight to one host;
+	// default 2, never more than Concurrency.
+	PerHostConcurrency int
+	// Timeout bounds the whole crawl; when it passes, Crawl returns what it
+	// has with Report.Truncated set and StopReason "timeout", and no error.
+	// 0 means no bound (the context's deadline still applies).
+	Timeout time.Duration
+	// Retries is how often a request that got a 429, a 5xx, a reset or a
+	// timeout is tried again, with exponential backoff (from 500ms, with
+	// jitter) or after the answer's Retry-After, waiting at most 30s each
+	// time. Default 2; negative means no retries.
+	Retries int
+	// Known returns what the index remembers of a page from the last crawl,
+	// so that it is fetched with If-None-Match / If-Modified-Since. A page
+	// that answers 304 Not Modified is not visited but counted in
+	// Report.NotModified and Report.Seen, and its Known.Links are followed.
+	Known func(ctx context.Context, url string) (Known, bool)
+	// Policy, when set, restricts the addresses the crawler connects to
+	// (see AddressPolicy); nil allows every address, as a crawl of an
+	// intranet site needs. A Policy cannot be combined with Client.
+	Policy *AddressPolicy
+	// Resolver, when set, replaces DNS for the crawler's own client; it
+	// cannot be combined with Client.
+	Resolver Resolver
+}
+
+// Known is what an index remembers of a page from the last crawl.
+type Known struct {
+	ETag, LastModified string   // the validators the page was served with
+	Links              []string // Page.Links of that crawl
 }
 
 // Progress is reported after each fetch.
@@ -47,16 +92,21 @@ type Report struct {
 	Skipped []Skip // site URLs not indexed, with the reason, in the order met
 	// OffSite counts the distinct links to other sites: not pages of this
 	// site, so not skipped ones, but worth a line in a report.
-	OffSite   int
-	Truncated bool // stopped at MaxPages with URLs still waiting
-	Hosts     []string
-	// Seen holds the normalised URL of every page visited. With a nil error
+	OffSite int
+	// NotModified counts the pages that answered 304 Not Modified to a
+	// conditional request: in Seen, not visited.
+	NotModified int
+	Truncated   bool   // stopped with URLs still waiting
+	StopReason  string // why a Truncated crawl stopped: "max pages", "timeout", "max requests"
+	Hosts       []string
+	// Seen holds the normalised URL of every page visited or found not
+	// modified. With a nil error
 	// and Truncated false it is the whole site: an indexed page of Hosts that
 	// is not in Seen has disappeared.
 	Seen map[string]bool
 	// Failed holds the URLs that got no answer or a 5xx (timeouts, resets):
 	// they may still exist, so a caller removing pages missing from Seen
-	// should spare these.
+	// should spare these. A 429 counts as a failure too.
 	Failed   map[string]bool
 	Duration time.Duration
 }
@@ -76,6 +126,8 @@ const (
 	defaultTimeout     = 15 * time.Second
 	defaultMaxBody     = 5 << 20
 	defaultUserAgent   = "sitebot/0.1"
+	defaultPerHost     = 2
+	defaultRetries     = 2
 	maxRedirects       = 10
 	maxRobotsBytes     = 512 << 10 // RFC 9309 §2.5: parse at least 500 KiB
 	maxSitemaps        = 50
@@ -83,10 +135,18 @@ const (
 
 // Crawler fetches one site at a time. It is safe for concurrent use.
 type Crawler struct {
-	opts   Options
-	client *http.Client
-	log    *slog.Logger
-	agent  string // robots.txt product token
+	opts    Options
+	client  *http.Client
+	dialer  *guardDialer // nil with a caller's Client
+	log     *slog.Logger
+	agent   string // robots.txt product token
+	retries int
+	perHost int
+	optsErr error // reported by Crawl
+
+	mu     sync.Mutex
+	robots map[string]*robotsEntry // by origin, shared by the crawls of this Crawler
+	hosts  map[string]*hostTurn    // by host[:port]
 }
 
 // New returns a Crawler with opts, defaults filled in.
@@ -110,27 +170,56 @@ func New(opts Options) *Crawler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	c := &Crawler{opts: opts, log: log, agent: agentToken(opts.UserAgent),
+		retries: opts.Retries, perHost: opts.PerHostConcurrency,
+		robots: map[string]*robotsEntry{}, hosts: map[string]*hostTurn{}}
+	switch {
+	case c.retries == 0:
+		c.retries = defaultRetries
+	case c.retries < 0:
+		c.retries = 0
+	}
+	if c.perHost <= 0 {
+		c.perHost = defaultPerHost
+	}
+	c.perHost = min(c.perHost, opts.Concurrency)
 	var hc http.Client
 	if opts.Client != nil {
 		hc = *opts.Client
+		if opts.Policy != nil {
+			c.optsErr = errors.New("crawler: Options.Policy cannot be combined with Options.Client: the policy needs the crawler's own dialer")
+		} else if opts.Resolver != nil {
+			c.optsErr = errors.New("crawler: Options.Resolver cannot be combined with Options.Client")
+		}
 	} else {
+		c.dialer = newGuardDialer(opts.Policy, opts.Resolver)
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = opts.Concurrency
+		t.DialContext = c.dialer.DialContext
+		if opts.Policy != nil {
+			t.Proxy = nil // a proxy would connect on our behalf, unchecked
+		}
 		hc = http.Client{Transport: t, Timeout: opts.RequestTimeout}
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &Crawler{opts: opts, client: &hc, log: log, agent: agentToken(opts.UserAgent)}
+	c.client = &hc
+	return c
 }
 
 // Crawl fetches the site of start (its scheme, host and port, after the
-// start URL's own redirects to a www./non-www. twin) and calls visit once
-// per indexable page, serially, never concurrently. Seeds are start,
-// /sitemap.xml and the sitemaps robots.txt names. An error from visit stops
-// the crawl and is returned wrapped; so is ctx's error. With no page at all
-// the error wraps ErrNoPages, or ErrUnreachable when the site did not answer.
-// The Report is filled in either case.
+// start URL's own redirects to a www./non-www. twin, plus
+// Options.AllowedHosts) and calls visit once per indexable page, serially,
+// never concurrently. Seeds are start, /sitemap.xml and the sitemaps
+// robots.txt names. An error from visit stops the crawl and is returned
+// wrapped; so is ctx's error. With no page at all the error wraps
+// ErrNoPages, or ErrUnreachable when the site did not answer, or
+// ErrBlockedAddress when Options.Policy refused it. The Report is filled in
+// either case.
 func (c *Crawler) Crawl(ctx context.Context, start string, visit func(context.Context, Page) error) (Report, error) {
 	began := time.Now()
+	if c.optsErr != nil {
+		return Report{}, c.optsErr
+	}
 	su, err := url.Parse(strings.TrimSpace(start))
 	if err == nil {
 		err = normalize(su)
@@ -138,7 +227,21 @@ func (c *Crawler) Crawl(ctx context.Context, start string, visit func(context.Co
 	if err != nil {
 		return Report{}, fmt.Errorf("crawler: start URL %q must be an absolute http:// or https:// URL: %w", start, err)
 	}
+	if ip, ok := parseIPHost(su.Hostname()); ok && c.opts.Policy != nil {
+		if err := c.opts.Policy.Check(ip); err != nil {
+			return Report{}, fmt.Errorf("crawler: start URL %s: %w", su, err)
+		}
+	}
+	cctx := ctx
+	if c.opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeoutCause(ctx, c.opts.Timeout, errCrawlTimeout)
+		defer cancel()
+	}
 	r := &run{
+		parent:   ctx,
+		depth:    map[string]int{},
+		tooDeep:  map[string]bool{},
 		c:        c,
 		visit:    visit,
 		began:    began,
@@ -152,11 +255,17 @@ func (c *Crawler) Crawl(ctx context.Context, start string, visit func(context.Co
 	}
 	r.report.Seen = r.emitted
 	r.report.Failed = map[string]bool{}
-	err = r.crawl(ctx, su)
+	err = r.crawl(cctx, su)
+	if errors.Is(context.Cause(cctx), errCrawlTimeout) && ctx.Err() == nil &&
+		(err == nil || errors.Is(err, context.DeadlineExceeded)) {
+		c.log.Info("crawl timeout reached", "start", su.String(), "timeout", c.opts.Timeout)
+		err = nil
+		r.report.Truncated, r.report.StopReason = true, "timeout"
+	}
 	r.report.Duration = time.Since(began)
 	r.report.Hosts = r.site.hosts()
 	c.log.Info("crawl finished", "start", su.String(), "pages", r.report.Pages, "fetched", r.report.Fetched,
-		"skipped", len(r.report.Skipped), "truncated", r.report.Truncated, "took", r.report.Duration, "err", err)
+		"not_modified", r.report.NotModified, "skipped", len(r.report.Skipped), "truncated", r.report.Truncated, "stop_reason", r.report.StopReason, "took", r.report.Duration, "err", err)
 	return r.report, err
 }
 
@@ -165,18 +274,20 @@ func (c *Crawler) Crawl(ctx context.Context, start string, visit func(context.Co
 type site struct {
 	origin  string          // scheme://host[:port] of the site
 	aliases map[string]bool // origins that redirect to it (www./non-www. twins)
-	robots  *robots
+	extra   map[string]bool // Options.AllowedHosts, host[:port] as in a normalised URL
+	robots  *robots         // the origin's
 }
 
 // onSite returns u moved onto the site's origin when it is on the site or
-// an alias of it, and ok=false when it is elsewhere.
+// an alias of it, u itself when it is on an allowed host, and ok=false when
+// it is elsewhere.
 func (s *site) onSite(u *url.URL) (*url.URL, bool) {
 	o := origin(u)
 	if o == s.origin {
 		return u, true
 	}
 	if !s.aliases[o] {
-		return nil, false
+		return u, s.extra[u.Host]
 	}
 	v := *u
 	su, _ := url.Parse(s.origin)
@@ -192,6 +303,11 @@ func (s *site) hosts() []string {
 	for _, o := range append([]string{s.origin}, sortedKeys(s.aliases)...) {
 		if u, err := url.Parse(o); err == nil && !slices.Contains(hs, u.Host) {
 			hs = append(hs, u.Host)
+		}
+	}
+	for _, h := range sortedKeys(s.extra) {
+		if !slices.Contains(hs, h) {
+			hs = append(hs, h)
 		}
 	}
 	return hs
@@ -211,6 +327,7 @@ type job struct {
 	url     *url.URL
 	sitemap bool // parse as a sitemap, not a page
 	named   bool // a sitemap that robots.txt names (its absence is worth a Skip)
+	depth   int  // links from the start URL
 }
 
 // result is what a fetch yields; the coordinator applies it.
@@ -226,14 +343,18 @@ type result struct {
 	canceled bool       // the crawl's context ended during the fetch
 	netErr   error      // the request failed without an answer
 	status   int        // the HTTP status of the answer, 0 without one
+
+	notModified bool // 304 to a conditional request; links hold Known.Links
+	noRequest   bool // skipped before any request (robots.txt)
 }
 
 // run is the state of one crawl. Only the coordinator goroutine touches it.
 type run struct {
-	c     *Crawler
-	visit func(context.Context, Page) error
-	began time.Time
-	site  *site
+	c      *Crawler
+	visit  func(context.Context, Page) error
+	parent context.Context // for visit: the crawl's Timeout does not cut a visit short
+	began  time.Time
+	site   *site
 
 	queue    []job
 	known    map[string]bool   // URLs queued or fetched
@@ -243,14 +364,16 @@ type run struct {
 	offSite  map[string]bool   // links to other sites, counted once
 	nofollow map[string]bool   // targets of rel=nofollow links
 	sitemaps map[string]bool   // sitemap URLs queued
+	depth    map[string]int    // least depth a queued URL was found at
+	tooDeep  map[string]bool   // URLs found only beyond MaxDepth, so far
 	report   Report
 }
 
 func (r *run) crawl(ctx context.Context, start *url.URL) error {
 	c := r.c
 	// robots.txt first: RFC 9309 §2.3.1.3-4.
-	r.site = &site{origin: origin(start), aliases: map[string]bool{}}
-	rb, err := c.loadRobots(ctx, start)
+	r.site = &site{origin: origin(start), aliases: map[string]bool{}, extra: allowedHosts(c.opts.AllowedHosts)}
+	rb, err := c.robotsFor(ctx, start)
 	if err != nil {
 		return r.startFailed(ctx, start, err)
 	}
@@ -264,7 +387,7 @@ func (r *run) crawl(ctx context.Context, start *url.URL) error {
 			if !wwwVariant(cur.Hostname(), u.Hostname()) {
 				return nil, "the start URL redirects to another site (" + u.String() + ")"
 			}
-			rb, err := c.loadRobots(ctx, u)
+			rb, err := c.robotsFor(ctx, u)
 			if err != nil {
 				return nil, "robots.txt of " + o + ": " + err.Error()
 			}
@@ -278,6 +401,7 @@ func (r *run) crawl(ctx context.Context, start *url.URL) error {
 		return v, ""
 	}
 	r.known[start.String()] = true
+	r.depth[start.String()] = 0
 	if !r.site.robots.Allowed(c.agent, start.String()) {
 		r.addSkip(start.String(), "disallowed by robots.txt")
 	} else {
@@ -308,6 +432,8 @@ func (r *run) startFailed(ctx context.Context, start *url.URL, err error) error 
 	case errors.As(err, &re):
 		r.addSkip(re.url, re.Error())
 		return fmt.Errorf("crawler: %s: %w", re.Error(), ErrNoPages)
+	case errors.Is(err, ErrBlockedAddress):
+		return fmt.Errorf("crawler: fetch %s: %w", start, err)
 	}
 	return fmt.Errorf("crawler: fetch %s: %w: %w", start, ErrUnreachable, err)
 }
@@ -324,7 +450,7 @@ func (r *run) loop(ctx context.Context) error {
 	for {
 		for stop == nil && ctx.Err() == nil && inflight < r.c.opts.Concurrency && len(r.queue) > 0 {
 			if r.report.Fetched+inflight >= maxFetches {
-				r.report.Truncated = true
+				r.report.Truncated, r.report.StopReason = true, "max requests"
 				r.queue = nil
 				break
 			}
@@ -346,8 +472,8 @@ func (r *run) loop(ctx context.Context) error {
 			cancel()
 			continue
 		}
-		if r.report.Pages >= r.c.opts.MaxPages && (len(r.queue) > 0 || inflight > 0) {
-			r.report.Truncated = true
+		if r.report.Pages+r.report.NotModified >= r.c.opts.MaxPages && (len(r.queue) > 0 || inflight > 0) {
+			r.report.Truncated, r.report.StopReason = true, "max pages"
 			stop = errTruncated
 			cancel()
 		}
@@ -363,7 +489,12 @@ func (r *run) loop(ctx context.Context) error {
 			r.addSkip(u, "only linked with rel=nofollow")
 		}
 	}
-	if r.report.Pages == 0 {
+	for _, u := range sortedKeys(r.tooDeep) {
+		if !r.known[u] && !r.emitted[u] {
+			r.addSkip(u, fmt.Sprintf("more than %d links away from the start URL (MaxDepth)", r.c.opts.MaxDepth))
+		}
+	}
+	if r.report.Pages+r.report.NotModified == 0 {
 		return fmt.Errorf("crawler: crawl %s: %w%s", r.site.origin, ErrNoPages, skipSummary(r.report.Skipped))
 	}
 	return nil
@@ -377,7 +508,9 @@ func (r *run) apply(ctx context.Context, res result) error {
 	if res.canceled {
 		return nil
 	}
-	r.report.Fetched++
+	if !res.noRequest {
+		r.report.Fetched++
+	}
 	for _, h := range res.hops {
 		r.known[h.String()] = true
 	}
@@ -387,8 +520,19 @@ func (r *run) apply(ctx context.Context, res result) error {
 	if res.skip != "" {
 		r.addSkip(res.job.url.String(), res.skip)
 	}
-	if !res.job.sitemap && (res.netErr != nil || res.status >= 500) {
+	if !res.job.sitemap && (res.netErr != nil || res.status >= 500 || res.status == http.StatusTooManyRequests) {
 		r.report.Failed[res.job.url.String()] = true
+	}
+	depth := res.job.depth
+	if d, ok := r.depth[res.job.url.String()]; ok {
+		depth = min(depth, d)
+	}
+	if res.notModified {
+		if k := res.final.String(); !r.emitted[k] {
+			r.emitted[k] = true
+			r.report.NotModified++
+			r.c.log.Debug("not modified", "url", k)
+		}
 	}
 	if p := res.page; p != nil {
 		switch first, dup := r.hashes[p.Hash]; {
@@ -399,18 +543,19 @@ func (r *run) apply(ctx context.Context, res result) error {
 		default:
 			r.hashes[p.Hash] = p.URL
 			r.emitted[p.URL] = true
+			r.depth[p.URL] = min(depth, r.depthOf(p.URL))
 			r.report.Pages++
 			r.c.log.Debug("page", "url", p.URL, "title", p.Title, "sections", len(p.Sections), "faqs", len(p.FAQs))
-			if err := r.visit(ctx, *p); err != nil {
+			if err := r.visit(r.parent, *p); err != nil {
 				return fmt.Errorf("crawler: visit %s: %w", p.URL, err)
 			}
 		}
 	}
 	for _, l := range res.links {
-		r.addLink(l)
+		r.addLink(l, depth+1)
 	}
 	for _, loc := range res.locs {
-		r.addPageURL(loc, "listed in a sitemap on another site")
+		r.addPageURL(loc, "listed in a sitemap on another site", 1)
 	}
 	for _, s := range res.children {
 		r.addSitemap(s, true)
@@ -431,7 +576,7 @@ func (r *run) addSkip(u, reason string) {
 	r.c.log.Debug("skip", "url", u, "reason", reason)
 }
 
-func (r *run) addLink(l link) {
+func (r *run) addLink(l link, depth int) {
 	u, ok := r.site.onSite(l.url)
 	if !ok {
 		if k := l.url.String(); !r.offSite[k] {
@@ -444,10 +589,10 @@ func (r *run) addLink(l link) {
 		r.nofollow[u.String()] = true
 		return
 	}
-	r.enqueue(u)
+	r.enqueue(u, depth)
 }
 
-func (r *run) addPageURL(raw, offSite string) {
+func (r *run) addPageURL(raw, offSite string, depth int) {
 	u, err := url.Parse(raw)
 	if err == nil {
 		err = normalize(u)
@@ -460,20 +605,39 @@ func (r *run) addPageURL(raw, offSite string) {
 		r.addSkip(u.String(), offSite)
 		return
 	}
-	r.enqueue(v)
+	r.enqueue(v, depth)
 }
 
-func (r *run) enqueue(u *url.URL) {
+// depthOf returns the least depth u was queued at, or a large number.
+func (r *run) depthOf(u string) int {
+	if d, ok := r.depth[u]; ok {
+		return d
+	}
+	return int(^uint(0) >> 1)
+}
+
+// enqueue queues a page URL found depth links away from the start, unless
+// it is known, too deep or disallowed by a robots.txt the crawler has (the
+// fetch checks the others).
+func (r *run) enqueue(u *url.URL, depth int) {
 	key := u.String()
+	if d, ok := r.depth[key]; ok && depth < d {
+		r.depth[key] = depth // still queued, or fetched: children use the least depth
+	}
 	if r.known[key] {
 		return
 	}
+	if max := r.c.opts.MaxDepth; max > 0 && depth > max {
+		r.tooDeep[key] = true
+		return
+	}
 	r.known[key] = true
-	if !r.site.robots.Allowed(r.c.agent, key) {
+	r.depth[key] = depth
+	if rb := r.c.cachedRobots(origin(u)); rb != nil && !rb.Allowed(r.c.agent, key) {
 		r.addSkip(key, "disallowed by robots.txt")
 		return
 	}
-	r.queue = append(r.queue, job{url: u})
+	r.queue = append(r.queue, job{url: u, depth: depth})
 }
 
 func (r *run) addSitemap(raw string, named bool) {
@@ -500,6 +664,27 @@ func (r *run) addSitemap(raw string, named bool) {
 	r.sitemaps[key] = true
 	r.queue = append(r.queue, job{url: v, sitemap: true, named: named})
 }
+
+// allowedHosts normalises Options.AllowedHosts to host[:port] as a
+// normalised URL holds it; a default port is also accepted without it.
+func allowedHosts(hosts []string) map[string]bool {
+	m := map[string]bool{}
+	for _, h := range hosts {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		for _, scheme := range []string{"http", "https"} {
+			u := &url.URL{Scheme: scheme, Host: h, Path: "/"}
+			if normalize(u) == nil {
+				m[u.Host] = true
+			}
+		}
+	}
+	return m
+}
+
+var errCrawlTimeout = errors.New("crawl timeout reached")
 
 // skipSummary names the first skipped URLs and why, so that an empty crawl
 // says what went wrong.

@@ -107,6 +107,14 @@ func extract(doc *goquery.Document, base *url.URL, header http.Header, agent str
 		ex.page.Lang = primaryTag(cl)
 	}
 	docH1 := collapse(textOf(doc.Find("h1").First().Nodes...))
+	var faqs []faqItem
+	for _, f := range faqsFromJSONLD(jsonLD) {
+		faqs = append(faqs, faqItem{f, fromStructured})
+	}
+	// Microdata, from the whole document: the clean-up may drop collapsed answers.
+	for _, f := range faqsFromMicrodata(doc.Nodes[0]) {
+		faqs = append(faqs, faqItem{f, fromStructured})
+	}
 
 	root := mainContent(doc)
 	clean(root)
@@ -114,8 +122,37 @@ func extract(doc *goquery.Document, base *url.URL, header http.Header, agent str
 	w := &walker{split: true, faqs: true, root: root.Nodes[0]}
 	w.walk(root.Nodes[0])
 	w.endSection()
-	ex.page.Sections = w.sections
-	ex.page.FAQs = dedupeFAQs(append(faqsFromJSONLD(jsonLD, w.sections), w.faqList...))
+	sections := w.sections
+	if ex.page.Lang == "" {
+		ex.page.Lang = detectLang(sectionsText(sections))
+	}
+	langs := make([]string, len(sections)) // each section's own language
+	for i := range sections {
+		langs[i] = sections[i].Lang
+		sections[i].Lang = relativeLang(langs[i], ex.page.Lang)
+	}
+	ex.page.Sections = sections
+
+	for _, f := range w.faqList {
+		faqs = append(faqs, faqItem{f, fromMarkup})
+	}
+	for _, f := range faqsFromHeadings(sections, langs) {
+		faqs = append(faqs, faqItem{f, fromHeading})
+	}
+	ex.page.FAQs = mergeFAQs(faqs)
+	for i := range ex.page.FAQs {
+		f := &ex.page.FAQs[i]
+		if f.Anchor == "" {
+			// A structured answer to a question some heading asks in other words.
+			if j := sectionForQuestion(f.Question, sections); j >= 0 {
+				f.Anchor = sections[j].Anchor
+				if f.Lang == "" {
+					f.Lang = langs[j]
+				}
+			}
+		}
+		f.Lang = relativeLang(f.Lang, ex.page.Lang)
+	}
 
 	h1 := ""
 	for _, s := range w.sections {
@@ -182,6 +219,22 @@ func primaryTag(tag string) string {
 		}
 	}
 	return tag
+}
+
+// sectionsText is the headings and text of sections, one block per line.
+func sectionsText(sections []Section) string {
+	var b strings.Builder
+	for _, s := range sections {
+		if s.Heading != "" {
+			b.WriteString(s.Heading)
+			b.WriteByte('\n')
+		}
+		if s.Text != "" {
+			b.WriteString(s.Text)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }
 
 // mainContent picks the element that holds the page's main content.
@@ -386,7 +439,8 @@ type walker struct {
 	lines    []string
 	line     strings.Builder
 	prefix   string // put before the next line ("- " in a list item)
-	faqList  []FAQ
+	faqList  []FAQ  // from <details> and <dl>, Lang the element's own
+	langSet  bool   // cur.Lang is known: its heading's, or its first text's
 }
 
 func (w *walker) flush() {
@@ -402,6 +456,9 @@ func (w *walker) flush() {
 func (w *walker) walk(n *html.Node) {
 	switch n.Type {
 	case html.TextNode:
+		if w.split && !w.langSet && strings.TrimSpace(n.Data) != "" {
+			w.cur.Lang, w.langSet = langOf(n.Parent), true
+		}
 		w.line.WriteString(n.Data)
 		return
 	case html.DocumentNode:
@@ -464,6 +521,7 @@ func (w *walker) endSection() {
 		w.sections = append(w.sections, w.cur)
 	}
 	w.cur = Section{}
+	w.langSet = false
 }
 
 func (w *walker) heading(n *html.Node) {
@@ -481,7 +539,8 @@ func (w *walker) heading(n *html.Node) {
 	for i, h := range w.headings {
 		path[i] = h.Heading
 	}
-	w.cur = Section{Anchor: w.anchorOf(n), Heading: text, Path: path, Level: level}
+	w.cur = Section{Anchor: w.anchorOf(n), Heading: text, Path: path, Level: level, Lang: langOf(n)}
+	w.langSet = true
 }
 
 // headingText is a heading's text without permalink marks.
@@ -642,7 +701,7 @@ func (w *walker) detailsFAQ(n *html.Node) {
 	if anchor == "" {
 		anchor = w.cur.Anchor
 	}
-	w.faqList = append(w.faqList, FAQ{Question: q, Answer: a, Anchor: anchor})
+	w.faqList = append(w.faqList, FAQ{Question: q, Answer: a, Anchor: anchor, Lang: langOf(n)})
 }
 
 // disclosureLabels start <summary> texts of collapsed extras ("Read more
@@ -704,7 +763,7 @@ func (w *walker) dlFAQs(n *html.Node) {
 				anchor = w.cur.Anchor
 			}
 			if len(qs) > 0 && a != "" {
-				w.faqList = append(w.faqList, FAQ{Question: strings.Join(qs, " / "), Answer: a, Anchor: anchor})
+				w.faqList = append(w.faqList, FAQ{Question: strings.Join(qs, " / "), Answer: a, Anchor: anchor, Lang: langOf(dts[0])})
 			}
 		}
 		dts, dds = nil, nil

@@ -1,14 +1,18 @@
 package crawler
 
 import (
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/sitebot/sitebot/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -92,22 +96,6 @@ func TestExtractSections(t *testing.T) {
 	assert.Equal(t, want, ex.page.Sections)
 	assert.Equal(t, "Einrichtung", ex.page.Title, "suffix dropped: the first part equals the <h1>")
 	assert.Equal(t, "de", ex.page.Lang)
-}
-
-func TestExtractFAQs(t *testing.T) {
-	ex := extractFile(t, "faq.html", nil)
-	want := []FAQ{
-		{Question: "How long does shipping take?", Answer: "Orders ship in 2–3 days. Express is faster.", Anchor: "shipping-time"},
-		{Question: "Do you ship abroad?", Answer: "Yes, to 40 countries."},
-		{Question: "Can I return an item?", Answer: "Within 30 days."},
-		{Question: "When do I get my refund?", Answer: "Within 5 days of receiving the item.", Anchor: "refund"},
-		{Question: "Who pays return shipping?", Answer: "- We do, for defects.\n- You do, otherwise.", Anchor: "returns"},
-		{Question: "Can I track my parcel?", Answer: "Yes, with the link in the e-mail.", Anchor: "dt-track"},
-		{Question: "Is insurance included?", Answer: "Up to 500 EUR.\nMore on request.", Anchor: "terms"},
-	}
-	assert.Equal(t, want, ex.page.FAQs)
-	assert.Equal(t, "Shipping FAQ", ex.page.Title)
-	assert.Equal(t, "", ex.page.Lang)
 }
 
 func TestExtractRobotsAndCanonical(t *testing.T) {
@@ -202,4 +190,128 @@ func TestPageHash(t *testing.T) {
 	q = p
 	q.FAQs = []FAQ{{Question: "Q", Answer: "A"}}
 	assert.NotEqual(t, pageHash(p), pageHash(q))
+}
+
+// extractString runs extract on an HTML document as if fetched from
+// https://help.example.com/docs/page.
+func extractString(t *testing.T, doc string, header http.Header) extracted {
+	t.Helper()
+	d, err := goquery.NewDocumentFromReader(strings.NewReader(doc))
+	require.NoError(t, err)
+	base, err := url.Parse("https://help.example.com/docs/page")
+	require.NoError(t, err)
+	if header == nil {
+		header = http.Header{}
+	}
+	return extract(d, base, header, "sitebot")
+}
+
+// TestMainContentBoilerplateShare measures boilerplate left in the main
+// content of the plausible fixture: the text lines of whole bodies that
+// recur on more than half of its pages are boilerplate (header, menus,
+// cookie banner, footer...), and no section of any page may hold one.
+func TestMainContentBoilerplateShare(t *testing.T) {
+	dir := testenv.Shared(t, "fixtures/sites/plausible")
+	var files []string
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".html") {
+			files = append(files, path)
+		}
+		return err
+	}))
+	require.Greater(t, len(files), 100)
+
+	// Lines of whole bodies, counted once per page. A line that is all
+	// link text is a menu entry: it names a page, whose own content may
+	// well say the same words (its title), so it does not count.
+	const minLineRunes = 25 // shorter lines ("Billing") may repeat for good reasons
+	pagesWith, menuPagesWith := map[string]int{}, map[string]int{}
+	for _, f := range files {
+		doc := parseFile(t, f)
+		doc.Find("script, style, noscript, template, svg").Remove()
+		linkText := map[string]bool{}
+		doc.Find("a").Each(func(_ int, a *goquery.Selection) { linkText[collapse(a.Text())] = true })
+		seen := map[string]bool{}
+		for _, l := range blockLines(doc.Find("body").Nodes...) {
+			l = strings.TrimPrefix(l, "- ")
+			if seen[l] {
+				continue
+			}
+			seen[l] = true
+			switch {
+			case linkText[l]:
+				menuPagesWith[l]++
+			case utf8.RuneCountInString(l) >= minLineRunes:
+				pagesWith[l]++
+			}
+		}
+	}
+	var boilerplate []string
+	for l, n := range pagesWith {
+		if 2*n > len(files) {
+			boilerplate = append(boilerplate, l)
+		}
+	}
+	menu := map[string]bool{} // menu entries on more than half of the pages
+	for l, n := range menuPagesWith {
+		if 2*n > len(files) {
+			menu[l] = true
+		}
+	}
+	sort.Strings(boilerplate)
+	require.NotEmpty(t, boilerplate, "the fixture repeats its header, cookie banner and footer on every page")
+
+	const maxMenuRun = 3
+	sections, dirty, menuRuns := 0, 0, 0
+	for _, f := range files {
+		base, err := url.Parse("http://127.0.0.1:8000/" + filepath.ToSlash(strings.TrimPrefix(f, dir+string(filepath.Separator))))
+		require.NoError(t, err)
+		ex := extract(parseFile(t, f), base, http.Header{}, "sitebot")
+		for _, s := range ex.page.Sections {
+			sections++
+			text := s.Heading + "\n" + s.Text
+			for _, b := range boilerplate {
+				if strings.Contains(text, b) {
+					dirty++
+					t.Errorf("%s: section %q holds boilerplate %q", base.Path, s.Heading, b)
+					break
+				}
+			}
+			// Sections may link to pages the menu lists too, and a home page
+			// may be a directory of them: runs of menu entries are counted
+			// for the record, not failed.
+			run := 0
+			for l := range strings.SplitSeq(s.Text, "\n") {
+				if menu[strings.TrimPrefix(l, "- ")] {
+					run++
+				} else {
+					run = 0
+				}
+				if run == maxMenuRun+1 {
+					menuRuns++
+					t.Logf("%s: section %q lists pages of the menu", base.Path, s.Heading)
+				}
+			}
+		}
+	}
+	t.Logf("%d boilerplate lines and %d menu entries (on more than half of %d pages); "+
+		"%d sections checked, %d with boilerplate (%.1f%%), %d with more than %d menu entries in a row",
+		len(boilerplate), len(menu), len(files), sections, dirty, 100*float64(dirty)/float64(max(sections, 1)), menuRuns, maxMenuRun)
+	assert.Zero(t, dirty)
+}
+
+func TestExtractTextStructure(t *testing.T) {
+	ex := extractString(t, `<html lang="en"><body><main>
+<h2 id="s">Structure</h2>
+<p>A paragraph
+ over two lines.</p>
+<ul><li>First</li><li>Second <b>bold</b></li></ul>
+<ol><li>One</li></ol>
+<table><thead><tr><th>Plan</th><th>Price</th></tr></thead><tbody><tr><td>Pro</td><td>9 €</td></tr><tr><td></td><td></td></tr></tbody></table>
+<pre><code>go test ./...
+	indented</code></pre>
+</main></body></html>`, nil)
+	require.Len(t, ex.page.Sections, 1)
+	assert.Equal(t, "A paragraph over two lines.\n- First\n- Second bold\n- One\nPlan | Price\nPro | 9 €\ngo test ./...\n    indented",
+		ex.page.Sections[0].Text)
 }

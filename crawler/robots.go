@@ -1,8 +1,11 @@
 package crawler
 
 import (
+	"math"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // robots is a parsed robots.txt (RFC 9309).
@@ -14,6 +17,7 @@ type robots struct {
 type robotsGroup struct {
 	agents []string // lower-cased product tokens, "*" for any
 	rules  []robotsRule
+	delay  time.Duration // Crawl-delay, 0 when the group has none
 }
 
 type robotsRule struct {
@@ -64,6 +68,16 @@ func parseRobots(body string) *robots {
 				continue // a rule outside any group, or an empty rule: matches nothing
 			}
 			cur.rules = append(cur.rules, robotsRule{allow: key == "allow", pattern: encodePattern(value)})
+		case "crawl-delay":
+			// Not in RFC 9309, but widely written: seconds, maybe fractional.
+			inAgents = false
+			if cur == nil {
+				continue
+			}
+			if f, err := strconv.ParseFloat(value, 64); err == nil && f > 0 && !math.IsInf(f, 0) {
+				d := time.Duration(math.Min(f, 24*3600) * float64(time.Second))
+				cur.delay = max(cur.delay, d)
+			}
 		case "sitemap":
 			if value != "" {
 				r.sitemaps = append(r.sitemaps, value)
@@ -111,28 +125,45 @@ func (r *robots) Allowed(agent, rawURL string) bool {
 	return r.allowedPath(agent, p)
 }
 
-func (r *robots) allowedPath(agent, p string) bool {
+// groupsFor returns the groups that apply to agent: those naming it, else
+// those of "*".
+func (r *robots) groupsFor(agent string) []robotsGroup {
 	agent = strings.ToLower(agent)
-	var rules []robotsRule
-	matched := false
+	var named, any []robotsGroup
 	for _, g := range r.groups {
 		for _, a := range g.agents {
 			if a == agent {
-				rules = append(rules, g.rules...)
-				matched = true
+				named = append(named, g)
+				break
+			}
+		}
+		for _, a := range g.agents {
+			if a == "*" {
+				any = append(any, g)
 				break
 			}
 		}
 	}
-	if !matched {
-		for _, g := range r.groups {
-			for _, a := range g.agents {
-				if a == "*" {
-					rules = append(rules, g.rules...)
-					break
-				}
-			}
-		}
+	if len(named) > 0 {
+		return named
+	}
+	return any
+}
+
+// crawlDelay returns the Crawl-delay of the groups that apply to agent
+// (the largest when several set one), 0 when none does.
+func (r *robots) crawlDelay(agent string) time.Duration {
+	var d time.Duration
+	for _, g := range r.groupsFor(agent) {
+		d = max(d, g.delay)
+	}
+	return d
+}
+
+func (r *robots) allowedPath(agent, p string) bool {
+	var rules []robotsRule
+	for _, g := range r.groupsFor(agent) {
+		rules = append(rules, g.rules...)
 	}
 	best, allowed := -1, true
 	for _, rule := range rules {

@@ -51,7 +51,10 @@ func normalize(u *url.URL) error {
 	u.User = nil
 	u.Fragment, u.RawFragment = "", ""
 
-	host := strings.ToLower(u.Hostname())
+	host := strings.TrimRight(strings.ToLower(u.Hostname()), ".")
+	if host == "" {
+		return errors.New("URL has no host")
+	}
 	port := u.Port()
 	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
 		port = ""
@@ -59,7 +62,6 @@ func normalize(u *url.URL) error {
 	if strings.Contains(host, ":") { // IPv6 literal
 		host = "[" + host + "]"
 	}
-	host = strings.TrimSuffix(host, ".")
 	if port != "" {
 		host += ":" + port
 	}
@@ -106,7 +108,7 @@ func normalizeQuery(raw string) string {
 		if strings.HasPrefix(key, "utm_") || trackingParams[key] {
 			continue
 		}
-		kept = append(kept, canonicalEscapes(pair))
+		kept = append(kept, canonicalEscapes(escapeQueryBytes(pair)))
 	}
 	slices.SortStableFunc(kept, func(a, b string) int {
 		ka, _, _ := strings.Cut(a, "=")
@@ -117,6 +119,32 @@ func normalizeQuery(raw string) string {
 		return strings.Compare(a, b)
 	})
 	return strings.Join(kept, "&")
+}
+
+// escapeQueryBytes percent-encodes the bytes a query may not hold as they
+// are (spaces, controls, non-ASCII, quotes and angle brackets), as browsers
+// do, so that the normalised URL reads back the same.
+func escapeQueryBytes(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' {
+			if b.Len() == 0 {
+				b.WriteString(s[:i])
+			}
+			b.WriteByte('%')
+			b.WriteByte("0123456789ABCDEF"[c>>4])
+			b.WriteByte("0123456789ABCDEF"[c&15])
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(c)
+		}
+	}
+	if b.Len() == 0 {
+		return s
+	}
+	return b.String()
 }
 
 // canonicalEscapes upper-cases the hex digits of percent-escapes and decodes
