@@ -29,6 +29,11 @@ type PageInfo struct {
 	FAQs      int       `json:"faqs"`
 	Hash      string    `json:"-"`
 	IndexedAt time.Time `json:"-"`
+	// What a conditional re-crawl needs: the validators the server sent and
+	// the on-site links the page had, followed when the page is not modified.
+	ETag         string   `json:"-"`
+	LastModified string   `json:"-"`
+	Links        []string `json:"-"`
 }
 
 // Query is a keyword search request to an index backend.

@@ -36,7 +36,10 @@ func Split(p crawler.Page) []Chunk {
 	add := func(c Chunk) {
 		c.Ord = len(chunks)
 		c.ID = p.URL + "#" + strconv.Itoa(c.Ord)
-		c.PageURL, c.Title, c.Lang = p.URL, p.Title, p.Lang
+		c.PageURL, c.Title = p.URL, p.Title
+		if c.Lang == "" { // a section in another language than the page keeps its own
+			c.Lang = p.Lang
+		}
 		chunks = append(chunks, c)
 	}
 
@@ -63,7 +66,7 @@ func Split(p crawler.Page) []Chunk {
 			heading = strings.TrimSpace(s.Heading)
 		}
 		for _, text := range splitText(s.Text, TargetChunkChars, MaxChunkChars) {
-			add(Chunk{URL: withAnchor(p.URL, anchor), Heading: heading, Text: text})
+			add(Chunk{URL: withAnchor(p.URL, anchor), Heading: heading, Text: text, Lang: s.Lang})
 		}
 	}
 
@@ -79,7 +82,7 @@ func Split(p crawler.Page) []Chunk {
 			limit, target = MaxChunkChars, TargetChunkChars
 		}
 		for _, text := range splitText(a, target, limit) {
-			add(Chunk{URL: withAnchor(p.URL, f.Anchor), Heading: q, Text: q + "\n" + text, FAQ: true})
+			add(Chunk{URL: withAnchor(p.URL, f.Anchor), Heading: q, Text: q + "\n" + text, FAQ: true, Lang: f.Lang})
 		}
 	}
 	return chunks

@@ -163,3 +163,18 @@ func TestChunkSection(t *testing.T) {
 		assert.Equal(t, tt.want, Chunk{Title: tt.title, Heading: tt.heading}.Section(), tt.heading)
 	}
 }
+
+func TestSplitKeepsSectionLanguage(t *testing.T) {
+	p := crawler.Page{URL: "https://le.test/fi/faq", Title: "UKK", Lang: "fi",
+		Sections: []crawler.Section{
+			{Heading: "Huomio", Level: 1, Path: []string{"Huomio"}, Text: "Tätä sivua ei ole vielä käännetty."},
+			{Anchor: "cost", Heading: "What does it cost?", Level: 2, Path: []string{"What does it cost?"}, Text: "It is free.", Lang: "en"},
+		},
+		FAQs: []crawler.FAQ{{Question: "Is it free for everyone?", Answer: "Yes, for every website.", Lang: "en"}},
+	}
+	chunks := Split(p)
+	require.Len(t, chunks, 3)
+	assert.Equal(t, "fi", chunks[0].Lang)
+	assert.Equal(t, "en", chunks[1].Lang)
+	assert.Equal(t, "en", chunks[2].Lang)
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,17 +17,22 @@ import (
 // Store is what the Indexer needs from an index backend. embedded.Index
 // implements it.
 type Store interface {
-	// PageHash returns the content hash recorded for url; ok is false when
-	// the index does not hold the page.
-	PageHash(ctx context.Context, url string) (hash string, ok bool, err error)
+	// Page returns what the index records of the page at url (its hash and
+	// crawl metadata); ok is false when the index does not hold the page.
+	Page(ctx context.Context, url string) (page PageInfo, ok bool, err error)
 	// ReplacePage writes page and its chunks atomically: the page's old
 	// chunks are gone afterwards, and a reader sees either the old or the new
 	// version, never a mix.
 	ReplacePage(ctx context.Context, page PageInfo, chunks []Chunk) error
+	// UpdatePage rewrites the crawl metadata of an indexed page (ETag,
+	// LastModified, Links, IndexedAt) without touching its chunks.
+	UpdatePage(ctx context.Context, page PageInfo) error
 	// DeletePage removes a page and its chunks; a missing page is no error.
 	DeletePage(ctx context.Context, url string) error
 	// PageURLs lists the URLs of every page the index holds.
 	PageURLs(ctx context.Context) ([]string, error)
+	// Counts returns how many pages and chunks the index holds.
+	Counts(ctx context.Context) (pages, chunks int, err error)
 }
 
 // Change says what Add did with a page.
@@ -72,22 +78,33 @@ func (ix *Indexer) Add(ctx context.Context, p crawler.Page) (Change, int, error)
 	if p.Hash == "" {
 		p.Hash = hashPage(p)
 	}
-	old, ok, err := ix.store.PageHash(ctx, p.URL)
+	old, ok, err := ix.store.Page(ctx, p.URL)
 	if err != nil {
 		return Unchanged, 0, fmt.Errorf("indexer: add %s: %w", p.URL, err)
 	}
-	if ok && old == p.Hash {
+	if ok && old.Hash == p.Hash {
+		// Same text: no re-chunking (nor re-embedding); only the
+		// validators for the next conditional request may have moved.
+		if old.ETag != p.ETag || old.LastModified != p.LastModified || !slices.Equal(old.Links, p.Links) {
+			old.ETag, old.LastModified, old.Links, old.IndexedAt = p.ETag, p.LastModified, p.Links, ix.now().UTC()
+			if err := ix.store.UpdatePage(ctx, old); err != nil {
+				return Unchanged, 0, fmt.Errorf("indexer: add %s: %w", p.URL, err)
+			}
+		}
 		return Unchanged, 0, nil
 	}
 	chunks := Split(p)
 	info := PageInfo{
-		URL:       p.URL,
-		Title:     p.Title,
-		Lang:      p.Lang,
-		Chunks:    len(chunks),
-		FAQs:      len(p.FAQs), // pairs found, including those indexed as sections
-		Hash:      p.Hash,
-		IndexedAt: ix.now().UTC(),
+		URL:          p.URL,
+		Title:        p.Title,
+		Lang:         p.Lang,
+		Chunks:       len(chunks),
+		FAQs:         len(p.FAQs), // pairs found, including those indexed as sections
+		Hash:         p.Hash,
+		IndexedAt:    ix.now().UTC(),
+		ETag:         p.ETag,
+		LastModified: p.LastModified,
+		Links:        p.Links,
 	}
 	if err := ix.store.ReplacePage(ctx, info, chunks); err != nil {
 		return Unchanged, 0, fmt.Errorf("indexer: add %s: %w", p.URL, err)

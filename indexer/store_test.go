@@ -17,6 +17,7 @@ type memStore struct {
 	pages    map[string]PageInfo
 	chunks   map[string][]Chunk
 	replaces int
+	updates  int
 	fail     error
 }
 
@@ -24,9 +25,24 @@ func newMemStore() *memStore {
 	return &memStore{pages: map[string]PageInfo{}, chunks: map[string][]Chunk{}}
 }
 
-func (m *memStore) PageHash(_ context.Context, url string) (string, bool, error) {
+func (m *memStore) Page(_ context.Context, url string) (PageInfo, bool, error) {
 	p, ok := m.pages[url]
-	return p.Hash, ok, nil
+	return p, ok, nil
+}
+
+func (m *memStore) UpdatePage(_ context.Context, p PageInfo) error {
+	if _, ok := m.pages[p.URL]; ok {
+		m.updates++
+		m.pages[p.URL] = p
+	}
+	return nil
+}
+
+func (m *memStore) Counts(context.Context) (pages, chunks int, err error) {
+	for _, cs := range m.chunks {
+		chunks += len(cs)
+	}
+	return len(m.pages), chunks, nil
 }
 
 func (m *memStore) ReplacePage(_ context.Context, p PageInfo, cs []Chunk) error {

@@ -10,6 +10,7 @@ package embedded
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -27,7 +28,7 @@ import (
 
 // SchemaVersion is the version of the schema this package writes. Open
 // refuses a file with a newer one.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // schemaKey is the meta key holding the schema version; SetMeta refuses it.
 const schemaKey = "schema_version"
@@ -55,7 +56,10 @@ var schema = []string{
 		hash       TEXT NOT NULL,
 		chunks     INTEGER NOT NULL,
 		faqs       INTEGER NOT NULL,
-		indexed_at TEXT NOT NULL
+		indexed_at TEXT NOT NULL,
+		etag          TEXT NOT NULL DEFAULT '',
+		last_modified TEXT NOT NULL DEFAULT '',
+		links         TEXT NOT NULL DEFAULT '[]'
 	)`,
 	// n is the rowid the FTS table shares; id is the chunk's stable ID.
 	`CREATE TABLE chunks (
@@ -179,7 +183,23 @@ func (ix *Index) migrate(ctx context.Context) error {
 		if got > SchemaVersion {
 			return fmt.Errorf("index schema version %d is newer than this sitebot supports (%d): upgrade sitebot or crawl into another --data directory", got, SchemaVersion)
 		}
-		// Older versions would be migrated here; version 1 is the first.
+		if got < 2 {
+			// Version 2 remembers what a conditional re-crawl needs.
+			for _, stmt := range []string{
+				`ALTER TABLE pages ADD COLUMN etag TEXT NOT NULL DEFAULT ''`,
+				`ALTER TABLE pages ADD COLUMN last_modified TEXT NOT NULL DEFAULT ''`,
+				`ALTER TABLE pages ADD COLUMN links TEXT NOT NULL DEFAULT '[]'`,
+			} {
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("migrate schema to version 2: %w", err)
+				}
+			}
+		}
+		if got < SchemaVersion {
+			if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = ?`, strconv.Itoa(SchemaVersion), schemaKey); err != nil {
+				return err
+			}
+		}
 	}
 	return tx.Commit()
 }
@@ -201,17 +221,65 @@ func (ix *Index) Close() error {
 	return nil
 }
 
-// PageHash returns the content hash recorded for url.
-func (ix *Index) PageHash(ctx context.Context, url string) (string, bool, error) {
-	var h string
-	err := ix.r.QueryRowContext(ctx, `SELECT hash FROM pages WHERE url = ?`, url).Scan(&h)
+// pageColumns are the columns scanPage reads, in its order.
+const pageColumns = `url, title, lang, hash, chunks, faqs, indexed_at, etag, last_modified, links`
+
+func scanPage(row interface{ Scan(...any) error }) (indexer.PageInfo, error) {
+	var p indexer.PageInfo
+	var at, links string
+	if err := row.Scan(&p.URL, &p.Title, &p.Lang, &p.Hash, &p.Chunks, &p.FAQs, &at, &p.ETag, &p.LastModified, &links); err != nil {
+		return p, err
+	}
+	p.IndexedAt, _ = time.Parse(time.RFC3339Nano, at)
+	if err := json.Unmarshal([]byte(links), &p.Links); err != nil {
+		return p, fmt.Errorf("links of %s: %w", p.URL, err)
+	}
+	return p, nil
+}
+
+// Page returns what the index records of the page at url.
+func (ix *Index) Page(ctx context.Context, url string) (indexer.PageInfo, bool, error) {
+	p, err := scanPage(ix.r.QueryRowContext(ctx, `SELECT `+pageColumns+` FROM pages WHERE url = ?`, url))
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
+		return indexer.PageInfo{}, false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("embedded: page hash %s: %w", url, err)
+		return indexer.PageInfo{}, false, fmt.Errorf("embedded: page %s: %w", url, err)
 	}
-	return h, true, nil
+	return p, true, nil
+}
+
+// UpdatePage rewrites the crawl metadata of an indexed page (validators,
+// links, time) and leaves its chunks alone. A page not in the index is no error.
+func (ix *Index) UpdatePage(ctx context.Context, page indexer.PageInfo) error {
+	links, err := linksJSON(page.Links)
+	if err != nil {
+		return fmt.Errorf("embedded: update page %s: %w", page.URL, err)
+	}
+	err = ix.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE pages SET etag = ?, last_modified = ?, links = ?, indexed_at = ? WHERE url = ?`,
+			page.ETag, page.LastModified, links, timestamp(page.IndexedAt), page.URL)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: update page %s: %w", page.URL, err)
+	}
+	return nil
+}
+
+func linksJSON(links []string) (string, error) {
+	if links == nil {
+		links = []string{}
+	}
+	b, err := json.Marshal(links)
+	return string(b), err
+}
+
+func timestamp(t time.Time) string {
+	if t.IsZero() {
+		t = time.Now()
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }
 
 // ReplacePage writes page and its chunks in one transaction, deleting the
@@ -221,17 +289,18 @@ func (ix *Index) ReplacePage(ctx context.Context, page indexer.PageInfo, chunks 
 	if page.URL == "" {
 		return errors.New("embedded: replace page: empty URL")
 	}
-	err := ix.write(ctx, func(tx *sql.Tx) error {
+	links, err := linksJSON(page.Links)
+	if err != nil {
+		return fmt.Errorf("embedded: replace page %s: %w", page.URL, err)
+	}
+	err = ix.write(ctx, func(tx *sql.Tx) error {
 		if err := deletePage(ctx, tx, page.URL); err != nil {
 			return err
 		}
-		at := page.IndexedAt
-		if at.IsZero() {
-			at = time.Now()
-		}
 		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO pages (url, title, lang, hash, chunks, faqs, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			page.URL, page.Title, page.Lang, page.Hash, len(chunks), page.FAQs, at.UTC().Format(time.RFC3339Nano),
+			`INSERT INTO pages (`+pageColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			page.URL, page.Title, page.Lang, page.Hash, len(chunks), page.FAQs, timestamp(page.IndexedAt),
+			page.ETag, page.LastModified, links,
 		); err != nil {
 			return err
 		}
@@ -322,19 +391,17 @@ func (ix *Index) PageURLs(ctx context.Context) ([]string, error) {
 
 // Pages describes the pages in the index, sorted by URL.
 func (ix *Index) Pages(ctx context.Context) ([]indexer.PageInfo, error) {
-	rows, err := ix.r.QueryContext(ctx, `SELECT url, title, lang, hash, chunks, faqs, indexed_at FROM pages ORDER BY url`)
+	rows, err := ix.r.QueryContext(ctx, `SELECT `+pageColumns+` FROM pages ORDER BY url`)
 	if err != nil {
 		return nil, fmt.Errorf("embedded: pages: %w", err)
 	}
 	defer rows.Close()
 	var pages []indexer.PageInfo
 	for rows.Next() {
-		var p indexer.PageInfo
-		var at string
-		if err := rows.Scan(&p.URL, &p.Title, &p.Lang, &p.Hash, &p.Chunks, &p.FAQs, &at); err != nil {
+		p, err := scanPage(rows)
+		if err != nil {
 			return nil, fmt.Errorf("embedded: pages: %w", err)
 		}
-		p.IndexedAt, _ = time.Parse(time.RFC3339Nano, at)
 		pages = append(pages, p)
 	}
 	if err := rows.Err(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -116,7 +117,7 @@ func TestWriteSearchDelete(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, pages)
 	assert.Equal(t, 1+1, chunks)
-	_, ok, err := ix.PageHash(ctx, billing.URL)
+	_, ok, err := ix.Page(ctx, billing.URL)
 	require.NoError(t, err)
 	assert.False(t, ok)
 }
@@ -145,10 +146,10 @@ func TestReplacePageLeavesNoDuplicates(t *testing.T) {
 	require.Len(t, hits, 1)
 	assert.Equal(t, "https://shop.test/billing#0", hits[0].ID)
 
-	h, ok, err := ix.PageHash(ctx, billing.URL)
+	p, ok, err := ix.Page(ctx, billing.URL)
 	require.NoError(t, err)
 	assert.True(t, ok)
-	assert.Equal(t, "b2", h)
+	assert.Equal(t, "b2", p.Hash)
 }
 
 func TestReplacePageIsAtomic(t *testing.T) {
@@ -159,9 +160,9 @@ func TestReplacePageIsAtomic(t *testing.T) {
 	bad := []indexer.Chunk{{ID: "dup", URL: billing.URL, Text: "new text"}, {ID: "dup", URL: billing.URL, Text: "again"}}
 	err := ix.ReplacePage(ctx, indexer.PageInfo{URL: billing.URL, Hash: "b2"}, bad)
 	require.Error(t, err)
-	h, _, err := ix.PageHash(ctx, billing.URL)
+	p, _, err := ix.Page(ctx, billing.URL)
 	require.NoError(t, err)
-	assert.Equal(t, "b1", h)
+	assert.Equal(t, "b1", p.Hash)
 	hits, err := ix.Search(ctx, indexer.Query{Text: "cancel"})
 	require.NoError(t, err)
 	assert.Len(t, hits, 1)
@@ -223,7 +224,53 @@ func TestPersistsAcrossClose(t *testing.T) {
 	assert.Equal(t, "v", v)
 	v, _, err = ix.Meta(ctx, "schema_version")
 	require.NoError(t, err)
-	assert.Equal(t, "1", v)
+	assert.Equal(t, strconv.Itoa(SchemaVersion), v)
+}
+
+// TestMigratesVersion1 opens an index written by schema version 1 (no crawl
+// validators) and finds its pages intact and the new columns usable.
+func TestMigratesVersion1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "index.db")
+	ix, err := Open(ctx, path)
+	require.NoError(t, err)
+	add(t, ix, billing)
+	require.NoError(t, ix.Close())
+
+	// Turn the file back into version 1.
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	for _, stmt := range []string{
+		`ALTER TABLE pages DROP COLUMN etag`,
+		`ALTER TABLE pages DROP COLUMN last_modified`,
+		`ALTER TABLE pages DROP COLUMN links`,
+		`UPDATE meta SET value = '1' WHERE key = 'schema_version'`,
+	} {
+		_, err = db.Exec(stmt)
+		require.NoError(t, err, stmt)
+	}
+	require.NoError(t, db.Close())
+
+	ix, err = Open(ctx, path)
+	require.NoError(t, err)
+	defer ix.Close()
+	p, ok, err := ix.Page(ctx, billing.URL)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "b1", p.Hash)
+	assert.Empty(t, p.ETag)
+	p.ETag, p.Links = `"v2"`, []string{"https://shop.test/a"}
+	require.NoError(t, ix.UpdatePage(ctx, p))
+	p, _, err = ix.Page(ctx, billing.URL)
+	require.NoError(t, err)
+	assert.Equal(t, `"v2"`, p.ETag)
+	assert.Equal(t, []string{"https://shop.test/a"}, p.Links)
+	hits, err := ix.Search(ctx, indexer.Query{Text: "invoice"})
+	require.NoError(t, err)
+	assert.NotEmpty(t, hits, "chunks survive the migration untouched")
+	v, _, err := ix.Meta(ctx, "schema_version")
+	require.NoError(t, err)
+	assert.Equal(t, "2", v)
 }
 
 func TestOpenErrors(t *testing.T) {
