@@ -44,6 +44,10 @@ func (s *Server) routes() *echo.Echo {
 	e.Match(get, "/", s.handleHome)
 	e.Match(get, "/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.Match(get, "/readyz", s.handleReady)
+
+	admin := e.Group("/api/admin", s.requireAdmin)
+	admin.POST("/crawl", s.handleStartCrawl)
+	admin.GET("/crawl", s.handleCrawlStatus)
 	return e
 }
 
@@ -149,26 +153,9 @@ func etagMatch(header, etag string) bool {
 
 func (s *Server) handleChat(c echo.Context) error {
 	req := c.Request()
-	mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
-	if err != nil || mt != echo.MIMEApplicationJSON {
-		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
-	}
-	rc := http.NewResponseController(c.Response().Writer)
-	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout)) // not every writer supports it (tests)
-	body := http.MaxBytesReader(c.Response().Writer, req.Body, MaxBodyBytes)
 	var chat ChatRequest
-	dec := json.NewDecoder(body)
-	err = dec.Decode(&chat)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data after the JSON object")
-	}
-	_ = rc.SetReadDeadline(time.Time{})
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is too large (at most %d KiB)", MaxBodyBytes>>10))
-		}
-		return echo.NewHTTPError(http.StatusBadRequest, "request body must be a JSON object like {\"message\": \"...\"}")
+	if err := decodeJSON(c, &chat, `{"message": "..."}`); err != nil {
+		return err
 	}
 	if wantsEventStream(req.Header.Get(echo.HeaderAccept)) {
 		return s.streamChat(c, chat)
@@ -178,6 +165,34 @@ func (s *Server) handleChat(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, resp)
+}
+
+// decodeJSON reads the request body, which must be one JSON object of at
+// most MaxBodyBytes with Content-Type application/json, into v. example
+// shows the expected shape in the error a malformed body gets.
+func decodeJSON(c echo.Context, v any, example string) error {
+	req := c.Request()
+	mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	if err != nil || mt != echo.MIMEApplicationJSON {
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+	}
+	rc := http.NewResponseController(c.Response().Writer)
+	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout)) // not every writer supports it (tests)
+	body := http.MaxBytesReader(c.Response().Writer, req.Body, MaxBodyBytes)
+	dec := json.NewDecoder(body)
+	err = dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data after the JSON object")
+	}
+	_ = rc.SetReadDeadline(time.Time{})
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is too large (at most %d KiB)", MaxBodyBytes>>10))
+		}
+		return echo.NewHTTPError(http.StatusBadRequest, "request body must be a JSON object like "+example)
+	}
+	return nil
 }
 
 func wantsEventStream(accept string) bool {

@@ -52,6 +52,8 @@ type Config struct {
 	// FirstTokenTimeout is how long to wait for the model's first token before
 	// answering extractively instead (default 60s: a model may need loading).
 	FirstTokenTimeout time.Duration
+	// Crawl serves POST /api/admin/crawl; nil turns that endpoint off.
+	Crawl CrawlFunc
 	// Snippet is the <script> tag that the page at / shows the site owner.
 	Snippet string
 	// Ready, when set, is what GET /readyz checks (e.g. that the index opens).
@@ -101,6 +103,10 @@ type Server struct {
 	model Model
 	conv  *conversation.Store
 	echo  *echo.Echo
+	crawl crawlJob
+	// life ends when Serve shuts down; background work (admin crawls) runs under it.
+	life    context.Context
+	endLife context.CancelFunc
 }
 
 // New returns a server that answers from r, with model m (nil: extractive
@@ -108,6 +114,7 @@ type Server struct {
 func New(cfg Config, r Retriever, m Model, conv *conversation.Store) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{cfg: cfg, log: cfg.Logger, ret: r, model: m, conv: conv}
+	s.life, s.endLife = context.WithCancel(context.Background())
 	s.echo = s.routes()
 	return s
 }
@@ -136,6 +143,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("server: serve: %w", err)
 	case <-ctx.Done():
 	}
+	s.endLife()
+	s.stopCrawl()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)
