@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -14,12 +15,16 @@ import (
 // Config is every setting of every command; each command registers the
 // flags it uses and validates the part it needs.
 type Config struct {
-	DataDir     string
-	MaxPages    int
-	Concurrency int
-	Qdrant      string
-	EmbedModel  string
-	JSON        bool
+	DataDir      string
+	MaxPages     int
+	MaxDepth     int
+	Concurrency  int
+	AllowHosts   string // comma-separated extra hosts of the site
+	Delay        time.Duration
+	CrawlTimeout time.Duration
+	Qdrant       string
+	EmbedModel   string
+	JSON         bool
 
 	Addr           string
 	ollama         string // raw --ollama / SITEBOT_OLLAMA / OLLAMA_HOST value; see OllamaURL
@@ -28,6 +33,7 @@ type Config struct {
 	AdminKey       string
 	IdentitySecret string
 	AllowOrigins   string
+	CrawlAllowNet  string // comma-separated CIDRs that crawls started over the admin API may reach
 
 	Customer string
 	Server   string
@@ -54,7 +60,11 @@ func dataFlag(fs *flag.FlagSet, c *Config) {
 func crawlFlags(fs *flag.FlagSet, c *Config) {
 	dataFlag(fs, c)
 	fs.IntVar(&c.MaxPages, "max-pages", c.MaxPages, "stop after this many pages")
+	fs.IntVar(&c.MaxDepth, "max-depth", c.MaxDepth, "follow links at most this many clicks from the start URL (0: no limit)")
 	fs.IntVar(&c.Concurrency, "concurrency", c.Concurrency, "pages fetched at the same time")
+	fs.StringVar(&c.AllowHosts, "allow-host", c.AllowHosts, "comma-separated more hosts that belong to the site (e.g. help.example.com)")
+	fs.DurationVar(&c.Delay, "delay", c.Delay, "least time between two requests to one host (robots.txt Crawl-delay can raise it)")
+	fs.DurationVar(&c.CrawlTimeout, "timeout", c.CrawlTimeout, "stop crawling after this long and index what was found (0: no limit)")
 	fs.StringVar(&c.Qdrant, "qdrant", c.Qdrant, "Qdrant HOST:PORT to index into instead of --data (not supported yet)")
 	fs.StringVar(&c.EmbedModel, "embed-model", c.EmbedModel, "Ollama embedding model for dense vectors (not supported yet: keyword search is used)")
 	fs.BoolVar(&c.JSON, "json", c.JSON, "print the result as one JSON object")
@@ -72,6 +82,7 @@ func serveOnlyFlags(fs *flag.FlagSet, c *Config) {
 	modelFlags(fs, c)
 	fs.StringVar(&c.AdminKey, "admin-key", c.AdminKey, "key for the admin endpoints (Authorization: Bearer KEY)")
 	fs.StringVar(&c.IdentitySecret, "identity-secret", c.IdentitySecret, "secret your backend uses to sign customer ids (HMAC-SHA256)")
+	fs.StringVar(&c.CrawlAllowNet, "crawl-allow-net", c.CrawlAllowNet, "comma-separated address ranges (CIDR) that crawls started over the admin API may reach; private, loopback and link-local addresses are refused otherwise")
 	fs.StringVar(&c.AllowOrigins, "allow-origin", c.AllowOrigins, `comma-separated origins that may embed the widget, besides the crawled site ("*" allows any)`)
 }
 
@@ -108,6 +119,12 @@ func (c Config) validateCrawl() error {
 	if c.MaxPages < 1 {
 		errs = append(errs, fmt.Errorf("--max-pages (SITEBOT_MAX_PAGES) must be at least 1, got %d", c.MaxPages))
 	}
+	if c.MaxDepth < 0 {
+		errs = append(errs, fmt.Errorf("--max-depth (SITEBOT_MAX_DEPTH) must not be negative, got %d", c.MaxDepth))
+	}
+	if c.Delay < 0 || c.CrawlTimeout < 0 {
+		errs = append(errs, errors.New("--delay and --timeout (SITEBOT_DELAY, SITEBOT_TIMEOUT) must not be negative"))
+	}
 	if c.Concurrency < 1 || c.Concurrency > 64 {
 		errs = append(errs, fmt.Errorf("--concurrency (SITEBOT_CONCURRENCY) must be between 1 and 64, got %d", c.Concurrency))
 	}
@@ -130,6 +147,9 @@ func (c Config) validateServe() error {
 		errs = append(errs, fmt.Errorf("--addr (SITEBOT_ADDR) must be HOST:PORT, got %q", c.Addr))
 	}
 	if _, err := c.OllamaURL(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.crawlAllowNets(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.LLMTimeout <= 0 {
@@ -162,13 +182,42 @@ func (c Config) OllamaURL() (*url.URL, error) {
 	return u, nil
 }
 
+// allowedHosts parses --allow-host.
+func (c Config) allowedHosts() []string { return splitList(c.AllowHosts) }
+
+// crawlAllowNets parses --crawl-allow-net.
+func (c Config) crawlAllowNets() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range splitList(c.CrawlAllowNet) {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(s); aerr == nil {
+				p, err = a.Prefix(a.BitLen())
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--crawl-allow-net (SITEBOT_CRAWL_ALLOW_NET): %q is not an address range such as 10.0.0.0/8", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // origins parses --allow-origin.
 func (c Config) origins() []string {
 	var out []string
-	for _, o := range strings.Split(c.AllowOrigins, ",") {
-		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
-			out = append(out, o)
-		}
+	for _, o := range splitList(c.AllowOrigins) {
+		out = append(out, strings.TrimRight(o, "/"))
 	}
 	return out
 }

@@ -20,18 +20,6 @@ import (
 	"github.com/sitebot/sitebot/indexer/embedded"
 )
 
-// crawlSummary is what `crawl --json` prints (DESIGN.md fixes the keys).
-type crawlSummary struct {
-	Pages     int     `json:"pages"`
-	New       int     `json:"new"`
-	Changed   int     `json:"changed"`
-	Unchanged int     `json:"unchanged"`
-	Removed   int     `json:"removed"`
-	Skipped   int     `json:"skipped"`
-	Chunks    int     `json:"chunks"`
-	Seconds   float64 `json:"seconds"`
-}
-
 func runCrawl(ctx context.Context, e *env, args []string) error {
 	if len(args) != 1 {
 		return errUsage
@@ -41,77 +29,38 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 }
 
 // crawlSite crawls start into the index in --data and prints the summary.
-func crawlSite(ctx context.Context, e *env, start string) (crawlSummary, error) {
+func crawlSite(ctx context.Context, e *env, start string) (indexer.Stats, error) {
 	cfg := e.cfg
 	if err := cfg.validateCrawl(); err != nil {
-		return crawlSummary{}, err
+		return indexer.Stats{}, err
 	}
 	if err := checkStartURL(start); err != nil {
-		return crawlSummary{}, err
+		return indexer.Stats{}, err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return crawlSummary{}, fmt.Errorf("create data directory: %w", err)
+		return indexer.Stats{}, fmt.Errorf("create data directory: %w", err)
 	}
 	ix, err := embedded.Open(ctx, cfg.indexPath())
 	if err != nil {
-		return crawlSummary{}, err
+		return indexer.Stats{}, err
 	}
 	defer ix.Close()
 
-	began := time.Now()
-	log := newLogger(e.stderr, slog.LevelWarn)
 	progress := newProgress(e.stderr)
-	c := crawler.New(crawler.Options{
-		MaxPages:    cfg.MaxPages,
-		Concurrency: cfg.Concurrency,
-		Logger:      log,
-		Progress:    progress.update,
-	})
-	idx := indexer.New(ix)
-	var sum crawlSummary
-	report, err := c.Crawl(ctx, start, func(ctx context.Context, p crawler.Page) error {
-		change, _, err := idx.Add(ctx, p)
-		if err != nil {
-			return err
-		}
-		switch change {
-		case indexer.Added:
-			sum.New++
-		case indexer.Changed:
-			sum.Changed++
-		default:
-			sum.Unchanged++
-		}
-		return nil
-	})
+	sum, report, err := indexer.New(ix).Crawl(ctx, crawler.Options{
+		MaxPages:     cfg.MaxPages,
+		MaxDepth:     cfg.MaxDepth,
+		Concurrency:  cfg.Concurrency,
+		AllowedHosts: cfg.allowedHosts(),
+		Delay:        cfg.Delay,
+		Timeout:      cfg.CrawlTimeout,
+		Logger:       newLogger(e.stderr, slog.LevelWarn),
+		Progress:     progress.update,
+	}, start)
 	progress.done()
 	if err != nil {
 		return sum, err
 	}
-	// Pages gone from the site leave the index, but only after a complete
-	// crawl: a truncated one has not seen the whole site.
-	// Pages that failed this time (timeout, 5xx) may still exist: keep them.
-	if !report.Truncated {
-		keep := make(map[string]bool, len(report.Seen)+len(report.Failed))
-		for u := range report.Seen {
-			keep[u] = true
-		}
-		for u := range report.Failed {
-			keep[u] = true
-		}
-		if sum.Removed, err = idx.RemoveMissing(ctx, report.Hosts, keep); err != nil {
-			return sum, err
-		}
-	}
-	_, chunks, err := ix.Counts(ctx)
-	if err != nil {
-		return sum, err
-	}
-	sum.Pages = report.Pages
-	sum.Skipped = len(report.Skipped)
-	sum.Chunks = chunks
-	sum.Seconds = roundSeconds(time.Since(began))
-
 	if cfg.JSON {
 		if err := json.NewEncoder(e.stdout).Encode(sum); err != nil {
 			return sum, err
@@ -121,7 +70,7 @@ func crawlSite(ctx context.Context, e *env, start string) (crawlSummary, error) 
 	fmt.Fprintf(e.stdout, "Indexed %s into %s: %d pages (%d new, %d changed, %d unchanged), %d removed, %d skipped, %d chunks in %.1fs.\n",
 		start, cfg.DataDir, sum.Pages, sum.New, sum.Changed, sum.Unchanged, sum.Removed, sum.Skipped, sum.Chunks, sum.Seconds)
 	if report.Truncated {
-		fmt.Fprintf(e.stdout, "Stopped at --max-pages %d: the site has more pages; pages not reached were kept in the index.\n", cfg.MaxPages)
+		fmt.Fprintf(e.stdout, "Stopped early (%s): pages not reached were kept in the index.\n", report.StopReason)
 	}
 	printSkipped(e.stdout, report.Skipped)
 	if report.OffSite > 0 {
@@ -132,7 +81,7 @@ func crawlSite(ctx context.Context, e *env, start string) (crawlSummary, error) 
 
 // noText fails a crawl that found pages but no text to answer from, which
 // is what a site rendered by JavaScript looks like to a crawler.
-func noText(sum crawlSummary, start string) error {
+func noText(sum indexer.Stats, start string) error {
 	if sum.Chunks > 0 {
 		return nil
 	}
@@ -172,10 +121,6 @@ func printSkipped(w io.Writer, skipped []crawler.Skip) {
 		}
 		fmt.Fprintf(w, "  %s: %s%s\n", r, strings.Join(urls, ", "), more)
 	}
-}
-
-func roundSeconds(d time.Duration) float64 {
-	return float64(d.Round(10*time.Millisecond)) / float64(time.Second)
 }
 
 // progress shows crawl progress on stderr: one updating line on a

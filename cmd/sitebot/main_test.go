@@ -14,12 +14,14 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sitebot/sitebot/indexer"
 	"github.com/sitebot/sitebot/internal/testenv"
 	"github.com/sitebot/sitebot/widget"
 )
@@ -46,7 +48,7 @@ var crawled struct {
 	dir  string
 	site *httptest.Server
 	man  testenv.SiteManifest
-	sum  crawlSummary
+	sum  indexer.Stats
 	err  error
 }
 
@@ -141,7 +143,7 @@ func TestCrawlPlausibleIndexesEveryManifestPage(t *testing.T) {
 func TestRecrawlIsIncremental(t *testing.T) {
 	srv, _ := siteServer(t, "fixtures/sites/letsencrypt-faq")
 	data := t.TempDir()
-	var first, second crawlSummary
+	var first, second indexer.Stats
 	out, _, err := sitebot(t, nil, "crawl", srv.URL+"/", "--data", data, "--json")
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal([]byte(lastLine(out)), &first))
@@ -285,7 +287,7 @@ func TestFlagsAfterArgumentsAndFromEnv(t *testing.T) {
 	// Flags after the URL, and --max-pages from the environment.
 	out, _, err := sitebot(t, map[string]string{"SITEBOT_MAX_PAGES": "2"}, "crawl", srv.URL+"/", "--data", data, "--json")
 	require.NoError(t, err)
-	var s crawlSummary
+	var s indexer.Stats
 	require.NoError(t, json.Unmarshal([]byte(lastLine(out)), &s))
 	assert.Equal(t, 2, s.Pages)
 
@@ -441,4 +443,130 @@ func TestServeWithOllama(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, errOut.String(), "ollama pull no-such-model")
 	assert.Contains(t, out.String(), `"mode":"extractive"`)
+}
+
+// TestRecrawlAfterSiteChanges crawls a copy of the plausible fixture three
+// times: unchanged (nothing re-indexed, pages answered 304), then with one
+// page edited and one deleted (re-indexed and removed from answers).
+func TestRecrawlAfterSiteChanges(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "site")
+	require.NoError(t, os.CopyFS(dir, os.DirFS(testenv.Shared(t, "fixtures/sites/plausible"))))
+	site := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer site.Close()
+	data := t.TempDir()
+	crawl := func() indexer.Stats {
+		t.Helper()
+		out, _, err := sitebot(t, nil, "crawl", site.URL+"/", "--data", data, "--json")
+		require.NoError(t, err)
+		var s indexer.Stats
+		require.NoError(t, json.Unmarshal([]byte(lastLine(out)), &s))
+		return s
+	}
+	sources := func(question string) []string {
+		t.Helper()
+		out, _, err := sitebot(t, nil, "ask", "--json", "--data", data, "--model", "", question)
+		require.NoError(t, err)
+		var resp struct {
+			Sources []struct{ URL string } `json:"sources"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(out), &resp))
+		var urls []string
+		for _, s := range resp.Sources {
+			urls = append(urls, strings.SplitN(strings.TrimPrefix(s.URL, site.URL), "#", 2)[0])
+		}
+		return urls
+	}
+
+	first := crawl()
+	require.Equal(t, first.Pages, first.New)
+	assert.Contains(t, sources("keyboard shortcuts for the dashboard"), "/docs/keyboard-shortcuts.html")
+
+	second := crawl()
+	assert.Equal(t, first.Pages, second.Pages)
+	assert.Equal(t, second.Pages, second.Unchanged, "an unchanged site re-indexes nothing")
+	assert.Zero(t, second.New+second.Changed+second.Removed)
+	assert.Equal(t, first.Chunks, second.Chunks)
+
+	// Edit one page, delete another.
+	page := filepath.Join(dir, "docs", "2fa.html")
+	b, err := os.ReadFile(page)
+	require.NoError(t, err)
+	edited := strings.Replace(string(b), "</h1>", "</h1><p>Recovery codes are printed on the zebra-lantern card in your account.</p>", 1)
+	require.NotEqual(t, string(b), edited)
+	require.NoError(t, os.WriteFile(page, []byte(edited), 0o644))
+	later := time.Now().Add(time.Hour)
+	require.NoError(t, os.Chtimes(page, later, later))
+	require.NoError(t, os.Remove(filepath.Join(dir, "docs", "keyboard-shortcuts.html")))
+
+	third := crawl()
+	assert.Equal(t, 1, third.Changed, "the edited page is re-indexed")
+	assert.Equal(t, 1, third.Removed, "the deleted page leaves the index")
+	assert.Zero(t, third.New)
+	assert.Equal(t, first.Pages-1, third.Pages)
+	assert.Contains(t, sources("where are the zebra-lantern recovery codes"), "/docs/2fa.html")
+	assert.NotContains(t, sources("keyboard shortcuts for the dashboard"), "/docs/keyboard-shortcuts.html")
+}
+
+// TestAdminCrawlRefusesInternalAddresses starts crawls over the admin API:
+// a site on loopback is refused (and gets no connection) unless the
+// operator allowed loopback with --crawl-allow-net.
+func TestAdminCrawlRefusesInternalAddresses(t *testing.T) {
+	data, _, _ := crawledPlausible(t)
+	var hits atomic.Int32
+	internal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<html lang="en"><head><title>Intranet</title></head><body><main><h1>Intranet</h1><p>The staff canteen opens at eight on weekdays.</p></main></body></html>`)
+	}))
+	defer internal.Close()
+
+	crawlVia := func(base, target string) map[string]any {
+		t.Helper()
+		post := func(method, body string) *http.Response {
+			req, _ := http.NewRequest(method, base+"/api/admin/crawl", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer test-admin-key")
+			if body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			return resp
+		}
+		resp := post(http.MethodPost, `{"url": "`+target+`"}`)
+		resp.Body.Close()
+		require.Equal(t, http.StatusAccepted, resp.StatusCode)
+		var status map[string]any
+		require.Eventually(t, func() bool {
+			resp := post(http.MethodGet, "")
+			defer resp.Body.Close()
+			status = nil
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&status))
+			return status["running"] == false
+		}, 20*time.Second, 20*time.Millisecond)
+		return status
+	}
+
+	own := t.TempDir()
+	require.NoError(t, os.CopyFS(own, os.DirFS(data)))
+	base := startServe(t, nil, "--data", own, "--model", "", "--admin-key", "test-admin-key")
+	port := internal.Listener.Addr().(*net.TCPAddr).Port
+	for _, target := range []string{
+		internal.URL + "/",                                 // an address: refused before dialling
+		fmt.Sprintf("http://localhost:%d/", port),          // a name: refused when the resolved address is dialled
+		fmt.Sprintf("http://[::ffff:127.0.0.1]:%d/", port), // IPv4-mapped IPv6
+	} {
+		status := crawlVia(base, target)
+		assert.Contains(t, status["error"], "not allowed", target)
+	}
+	assert.Zero(t, hits.Load(), "no connection may reach the loopback site")
+
+	allowed := t.TempDir()
+	require.NoError(t, os.CopyFS(allowed, os.DirFS(data)))
+	base = startServe(t, map[string]string{"SITEBOT_ADMIN_KEY": "test-admin-key"},
+		"--data", allowed, "--model", "", "--crawl-allow-net", "127.0.0.0/8")
+	status := crawlVia(base, internal.URL+"/")
+	assert.Empty(t, status["error"])
+	assert.Positive(t, hits.Load())
+	stats, _ := status["stats"].(map[string]any)
+	assert.EqualValues(t, 1, stats["new"], "the intranet page is indexed")
 }

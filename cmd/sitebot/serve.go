@@ -8,11 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"time"
 
 	"github.com/sitebot/sitebot/conversation"
+	"github.com/sitebot/sitebot/crawler"
+	"github.com/sitebot/sitebot/indexer"
 	"github.com/sitebot/sitebot/indexer/embedded"
 	"github.com/sitebot/sitebot/llm"
 	"github.com/sitebot/sitebot/retriever"
@@ -56,6 +59,11 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 		a.Close()
 		return nil, err
 	}
+	allowNets, err := cfg.crawlAllowNets()
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	model, mode := openModel(ctx, cfg, log)
 	a.mode = mode
 	srvCfg := server.Config{
@@ -64,11 +72,27 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 		AllowOrigins:   append(origins, cfg.origins()...),
 		MinConfidence:  retriever.DefaultMinConfidence,
 		Snippet:        snippet,
+		Crawl:          adminCrawl(ix, allowNets, log),
 		AnswerTimeout:  cfg.LLMTimeout,
 		Logger:         log,
 	}
 	a.server = server.New(srvCfg, retriever.New(ix), model, conv)
 	return a, nil
+}
+
+// adminCrawl is the crawl behind POST /api/admin/crawl. Unlike the CLI,
+// which crawls whatever the operator names (intranet sites included), it
+// refuses internal addresses outside allow, checked at dial time so that
+// redirects and DNS rebinding cannot get around it.
+func adminCrawl(ix *embedded.Index, allow []netip.Prefix, log *slog.Logger) server.CrawlFunc {
+	idx := indexer.New(ix)
+	return func(ctx context.Context, start string) (indexer.Stats, error) {
+		st, _, err := idx.Crawl(ctx, crawler.Options{
+			Policy: &crawler.AddressPolicy{Allow: allow},
+			Logger: log,
+		}, start)
+		return st, err
+	}
 }
 
 // openModel returns the Ollama client when the server answers and has the
