@@ -117,14 +117,14 @@ func openModel(ctx context.Context, cfg Config, log *slog.Logger) (server.Model,
 // siteOrigins lists the origins of the indexed pages: the widget is pasted
 // into those sites, so their browsers may call the chat API.
 func siteOrigins(ctx context.Context, ix *embedded.Index) ([]string, error) {
-	pages, err := ix.Pages(ctx)
+	urls, err := ix.PageURLs(ctx)
 	if err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}
 	var out []string
-	for _, p := range pages {
-		u, err := url.Parse(p.URL)
+	for _, raw := range urls {
+		u, err := url.Parse(raw)
 		if err != nil {
 			continue
 		}
