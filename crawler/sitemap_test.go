@@ -53,3 +53,20 @@ func TestParseSitemap(t *testing.T) {
 		})
 	}
 }
+
+func TestParseSitemapOrdersByLastmod(t *testing.T) {
+	body := []byte(`<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <url><loc>https://s.test/old</loc><lastmod>2024-01-05</lastmod></url>
+  <url><loc>https://s.test/undated</loc></url>
+  <url><loc>https://s.test/newest</loc><lastmod>2026-07-24T10:30:00+02:00</lastmod></url>
+  <url><loc>https://s.test/new</loc><lastmod>2026-07-24</lastmod></url>
+  <url><lastmod>2026-08-01</lastmod></url>
+  <url><loc>https://s.test/bad-date</loc><lastmod>yesterday</lastmod></url>
+</urlset>`)
+	pages, sitemaps, err := parseSitemap(body)
+	require.NoError(t, err)
+	assert.Empty(t, sitemaps)
+	assert.Equal(t, []string{"https://s.test/newest", "https://s.test/new", "https://s.test/old",
+		"https://s.test/undated", "https://s.test/bad-date"}, pages)
+}
