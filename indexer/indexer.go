@@ -3,6 +3,7 @@
 package indexer
 
 import (
+	"context"
 	"strings"
 	"time"
 )
@@ -18,6 +19,9 @@ type Chunk struct {
 	Lang    string
 	Ord     int  // position within the page
 	FAQ     bool // true when the chunk is one question/answer pair
+	// Vector is the chunk's dense embedding (title, heading and text), set
+	// by the Indexer when it has an Embedder; nil for keyword-only indexes.
+	Vector []float32 `json:"-"`
 }
 
 // PageInfo describes a page held by the index (what `sitebot pages` shows).
@@ -40,7 +44,18 @@ type PageInfo struct {
 type Query struct {
 	Text  string // the visitor's words; the backend analyses them
 	Limit int    // how many hits at most; <= 0 means a backend default
+	// Vector is the question's embedding from the index's Embedder; with it
+	// the backend runs a hybrid search (BM25 and dense, fused by reciprocal
+	// rank fusion), without it keyword search alone.
+	Vector []float32
+	// Filters: only chunks in this language / under this URL prefix ("" = any).
+	Lang      string
+	URLPrefix string
 }
+
+// Embedder turns texts into dense vectors of one dimension (an Ollama
+// embedding model, for instance); nil means keyword search only.
+type Embedder func(ctx context.Context, texts []string) ([][]float32, error)
 
 // Hit is a chunk that matched a query, best first.
 type Hit struct {

@@ -33,6 +33,10 @@ type Store interface {
 	PageURLs(ctx context.Context) ([]string, error)
 	// Counts returns how many pages and chunks the index holds.
 	Counts(ctx context.Context) (pages, chunks int, err error)
+	// SetMeta and Meta keep facts about the index itself, such as the
+	// embedder that built it.
+	SetMeta(ctx context.Context, key, value string) error
+	Meta(ctx context.Context, key string) (value string, ok bool, err error)
 }
 
 // Change says what Add did with a page.

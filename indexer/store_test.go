@@ -18,6 +18,7 @@ type memStore struct {
 	chunks   map[string][]Chunk
 	replaces int
 	updates  int
+	meta     map[string]string
 	fail     error
 }
 
@@ -36,6 +37,19 @@ func (m *memStore) UpdatePage(_ context.Context, p PageInfo) error {
 		m.pages[p.URL] = p
 	}
 	return nil
+}
+
+func (m *memStore) SetMeta(_ context.Context, k, v string) error {
+	if m.meta == nil {
+		m.meta = map[string]string{}
+	}
+	m.meta[k] = v
+	return nil
+}
+
+func (m *memStore) Meta(_ context.Context, k string) (string, bool, error) {
+	v, ok := m.meta[k]
+	return v, ok, nil
 }
 
 func (m *memStore) Counts(context.Context) (pages, chunks int, err error) {
