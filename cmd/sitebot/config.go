@@ -37,6 +37,7 @@ type Config struct {
 
 	Customer string
 	Server   string
+	Site     string // eval: only this site's questions
 }
 
 const defaultModel = "qwen2.5:3b"

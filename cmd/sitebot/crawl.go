@@ -123,7 +123,7 @@ func printSkipped(w io.Writer, skipped []crawler.Skip) {
 	}
 }
 
-// progress shows crawl progress on stderr: one updating line on a
+// progress shows the progress of long work on stderr: one updating line on a
 // terminal, a plain line every few seconds otherwise.
 type progress struct {
 	mu    sync.Mutex // the crawler may report from several workers
@@ -139,6 +139,16 @@ func newProgress(w io.Writer) *progress {
 }
 
 func (p *progress) update(pr crawler.Progress) {
+	rate := 0.0
+	if s := pr.Elapsed.Seconds(); s > 0 {
+		rate = float64(pr.Fetched) / s
+	}
+	p.line(fmt.Sprintf("crawling: %d fetched, %d queued, %d pages, %d skipped, %.1f pages/s", pr.Fetched, pr.Queued, pr.Pages, pr.Skipped, rate))
+}
+
+// line shows one progress line, at most every 100ms on a terminal and
+// every 2s otherwise.
+func (p *progress) line(line string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := time.Now()
@@ -150,11 +160,6 @@ func (p *progress) update(pr crawler.Progress) {
 		return
 	}
 	p.last = now
-	rate := 0.0
-	if s := pr.Elapsed.Seconds(); s > 0 {
-		rate = float64(pr.Fetched) / s
-	}
-	line := fmt.Sprintf("crawling: %d fetched, %d queued, %d pages, %d skipped, %.1f pages/s", pr.Fetched, pr.Queued, pr.Pages, pr.Skipped, rate)
 	if p.tty {
 		fmt.Fprintf(p.w, "\r\033[K%s", line)
 		p.shown = true

@@ -570,3 +570,53 @@ func TestAdminCrawlRefusesInternalAddresses(t *testing.T) {
 	stats, _ := status["stats"].(map[string]any)
 	assert.EqualValues(t, 1, stats["new"], "the intranet page is indexed")
 }
+
+// TestEvalJSONShape runs `sitebot eval --json` on a question set written
+// from the fixture's manifest and checks the object DESIGN.md fixes.
+func TestEvalJSONShape(t *testing.T) {
+	data, _, m := crawledPlausible(t)
+	var lines []string
+	for i, f := range m.FAQPairs {
+		lines = append(lines, mustJSON(t, map[string]any{"id": fmt.Sprint("faq-", i), "question": f.Question, "lang": "en",
+			"label": "answerable", "site": "plausible", "expected_urls": []string{f.URL}}))
+	}
+	lines = append(lines,
+		`{"id": "o1", "question": "what is the boiling point of water at sea level", "lang": "en", "label": "out_of_scope", "site": "plausible", "expected_urls": []}`,
+		`{"id": "h1", "question": "I want to speak to a human agent please", "lang": "en", "label": "handoff", "site": "plausible", "expected_urls": []}`,
+		`{"id": "x1", "question": "Wie kündige ich mein Abo?", "lang": "de", "label": "out_of_scope", "site": "other", "expected_urls": []}`)
+	file := filepath.Join(t.TempDir(), "set.jsonl")
+	require.NoError(t, os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644))
+
+	out, _, err := sitebot(t, nil, "eval", file, "--data", data, "--model", "", "--json", "--site", "plausible")
+	require.NoError(t, err)
+	var raw map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(out), &raw))
+	r := map[string]map[string]any{}
+	for _, label := range []string{"answerable", "out_of_scope", "handoff"} {
+		var v map[string]any
+		require.NoError(t, json.Unmarshal(raw[label], &v), label)
+		r[label] = v
+	}
+	for label, keys := range map[string][]string{
+		"answerable":   {"n", "recall@1", "recall@5", "mrr", "answered_rate", "handoff_rate"},
+		"out_of_scope": {"n", "refused_rate", "handoff_rate"},
+		"handoff":      {"n", "offered_rate"},
+	} {
+		for _, k := range keys {
+			assert.Contains(t, r[label], k, label)
+		}
+	}
+	assert.EqualValues(t, len(m.FAQPairs), r["answerable"]["n"])
+	assert.EqualValues(t, 1, r["out_of_scope"]["n"], "--site keeps one site's questions")
+	assert.Greater(t, r["answerable"]["recall@5"], 0.8, "questions taken from the pages find them")
+	assert.EqualValues(t, 1, r["out_of_scope"]["refused_rate"])
+	assert.EqualValues(t, 1, r["handoff"]["offered_rate"])
+
+	out, _, err = sitebot(t, nil, "eval", file, "--data", data, "--model", "")
+	require.NoError(t, err)
+	assert.Contains(t, out, "answerable")
+	assert.Contains(t, out, "recall@5")
+
+	_, _, err = sitebot(t, nil, "eval", filepath.Join(t.TempDir(), "none.jsonl"), "--data", data)
+	require.ErrorContains(t, err, "open question set")
+}

@@ -34,6 +34,7 @@ func commands() []command {
 		{name: "serve", summary: "serve the chat API and the widget from the index in --data", run: runServe, flags: serveFlags},
 		{name: "up", args: "URL", summary: "crawl URL, then serve", run: runUp, flags: func(fs *flag.FlagSet, c *Config) { crawlFlags(fs, c); serveOnlyFlags(fs, c) }},
 		{name: "ask", args: "QUESTION", summary: "answer one question from the terminal", run: runAsk, flags: askFlags},
+		{name: "eval", args: "FILE.jsonl", summary: "measure answers on a labelled question set", run: runEval, flags: evalFlags},
 		{name: "pages", summary: "list the pages the index holds", run: runPages, flags: pagesFlags},
 		{name: "widget", summary: "print the <script> snippet to paste into your site", run: runWidget, flags: widgetFlags},
 	}
@@ -139,7 +140,7 @@ Usage: sitebot <command> [flags] [arguments]
 
 Commands:`)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-7s %-9s %s\n", c.name, c.args, c.summary)
+		fmt.Fprintf(w, "  %-7s %-11s %s\n", c.name, c.args, c.summary)
 	}
 	fmt.Fprintln(w, `
 Every flag can also be set with the environment variable SITEBOT_<FLAG>

@@ -25,10 +25,11 @@ import (
 
 // app is the wired-up answering side: index, retriever, model and server.
 type app struct {
-	index  *embedded.Index
-	conv   *conversation.Store
-	server *server.Server
-	mode   string // what answers come from, for the start-up line
+	index     *embedded.Index
+	retriever *retriever.Retriever
+	conv      *conversation.Store
+	server    *server.Server
+	mode      string // what answers come from, for the start-up line
 }
 
 func (a *app) Close() error {
@@ -76,7 +77,8 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 		AnswerTimeout:  cfg.LLMTimeout,
 		Logger:         log,
 	}
-	a.server = server.New(srvCfg, retriever.New(ix), model, conv)
+	a.retriever = retriever.New(ix)
+	a.server = server.New(srvCfg, a.retriever, model, conv)
 	return a, nil
 }
 
