@@ -93,6 +93,18 @@ func withWidgetPage(site http.Handler) http.Handler {
 }
 
 func TestMain(m *testing.M) {
+	// A test may run this binary as sitebot itself, e.g. to kill it -9.
+	if args := os.Getenv(childArgsEnv); args != "" {
+		var a []string
+		if err := json.Unmarshal([]byte(args), &a); err != nil {
+			panic(err)
+		}
+		if err := run(context.Background(), a, func(string) string { return "" }, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "sitebot:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	code := m.Run()
 	if crawled.site != nil {
 		crawled.site.Close()
