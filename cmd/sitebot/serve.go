@@ -74,8 +74,12 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 		MinConfidence:  retriever.DefaultMinConfidence,
 		Snippet:        snippet,
 		Crawl:          adminCrawl(ix, allowNets, log),
-		AnswerTimeout:  cfg.LLMTimeout,
-		Logger:         log,
+		Ready: func(ctx context.Context) error { // the index answers
+			_, _, err := ix.Counts(ctx)
+			return err
+		},
+		AnswerTimeout: cfg.LLMTimeout,
+		Logger:        log,
 	}
 	a.retriever = retriever.New(ix)
 	a.server = server.New(srvCfg, a.retriever, model, conv)
