@@ -45,10 +45,20 @@ type Query struct {
 	Text  string // the visitor's words; the backend analyses them
 	Limit int    // how many hits at most; <= 0 means a backend default
 	// Vector is the question's embedding from the index's Embedder; with it
-	// the backend runs a hybrid search (BM25 and dense, fused by reciprocal
-	// rank fusion), without it keyword search alone.
+	// the backend runs a hybrid search, without it keyword search alone.
+	// Hybrid search takes the Limit·4 chunks nearest to Vector (cosine
+	// similarity; the backend normalises vectors) and the Limit·4 best BM25
+	// matches of Text, fuses the two lists by reciprocal rank fusion with
+	// k = 60 and returns the best Limit: Hit.Score is Σ 1/(60 + rank) over
+	// the lists that hold the chunk (ranks from 1), so at most 2/61. Ties
+	// go to the smaller chunk ID. A Text without content terms leaves the
+	// dense list alone; chunks stored without a vector take part through
+	// BM25 only. A Vector of another dimension than the index's is an error.
 	Vector []float32
-	// Filters: only chunks in this language / under this URL prefix ("" = any).
+	// Filters, applied to both lists before they are cut to size ("" = any):
+	// Lang keeps the chunks whose Chunk.Lang equals it exactly; URLPrefix
+	// those whose Chunk.PageURL starts with it, byte for byte (no
+	// wildcards, case-sensitive).
 	Lang      string
 	URLPrefix string
 }

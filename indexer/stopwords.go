@@ -50,7 +50,7 @@ mellan sådant varför varje vilka ditt vem vilket sådana vart dina vars vårt 
 // A few words that are stop words in one language but content in another
 // ("war", "son", "min", "var", "dos") are left out on purpose.
 
-// stopWords holds the folded stop words of every list, merged: questions are
+// stopWords holds the folded stop words of every list (apostrophes kept), merged: questions are
 // short and their language is often unknown, and a word that is a function
 // word in one of these languages is rarely the subject of a support question
 // in another.
@@ -58,13 +58,17 @@ var stopWords = func() map[string]bool {
 	m := make(map[string]bool)
 	for _, list := range stopLists {
 		for _, w := range strings.Fields(list) {
-			for _, t := range Terms(w) {
-				m[t] = true
+			for _, t := range Tokens(w) {
+				m[fold(elide(t))] = true
 			}
 		}
 	}
 	return m
 }()
 
-// IsStopWord reports whether term (as returned by Terms) is a stop word.
-func IsStopWord(term string) bool { return stopWords[term] }
+// IsStopWord reports whether word is a stop word in any language: word as
+// Tokens returns it (apostrophes kept: "don't", "i'd"; "id" is no stop word),
+// accents and case ignored.
+func IsStopWord(word string) bool {
+	return stopWords[fold(elide(strings.ReplaceAll(strings.ToLower(word), "’", "'")))]
+}

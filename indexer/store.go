@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sitebot/sitebot/crawler"
@@ -65,58 +66,129 @@ func (c Change) String() string {
 type Indexer struct {
 	store Store
 	now   func() time.Time
+
+	embedName string   // "" without an embedder
+	embed     Embedder // nil: keyword search only
+	batch     int      // texts per embedding request
+	conc      int      // embedding requests in flight at once
+	sem       chan struct{}
+
+	mu      sync.Mutex
+	checked bool // CheckEmbedder passed
+	dim     int  // the index's vector dimension, 0 while unknown
+
+	analyzer analyzerState // see analysis_version.go
 }
 
 // New returns an Indexer that writes to s.
-func New(s Store) *Indexer {
-	return &Indexer{store: s, now: time.Now}
+func New(s Store, opts ...Option) *Indexer {
+	ix := &Indexer{store: s, now: time.Now, batch: DefaultEmbedBatch, conc: DefaultEmbedConcurrency}
+	for _, o := range opts {
+		o(ix)
+	}
+	ix.sem = make(chan struct{}, ix.conc)
+	return ix
 }
 
 // Add indexes p unless the index already holds it with the same hash. It
 // returns what changed and how many chunks it wrote (0 when Unchanged).
-// A page without a hash is hashed here.
+// A page without a hash is hashed here. With an embedder, the chunks of a
+// new or changed page are embedded first; an unchanged page is not.
 func (ix *Indexer) Add(ctx context.Context, p crawler.Page) (Change, int, error) {
+	pe, err := ix.prepare(ctx, p)
+	if err != nil || pe == nil {
+		return Unchanged, 0, err
+	}
+	if _, err := ix.write(ctx, []*pending{pe}); err != nil {
+		return Unchanged, 0, err
+	}
+	return pe.change, len(pe.chunks), nil
+}
+
+// pending is a new or changed page, chunked, not yet written.
+type pending struct {
+	info   PageInfo
+	chunks []Chunk
+	change Change
+}
+
+// prepare chunks p when the index does not hold it with the same hash; it
+// returns nil for an unchanged page, after updating its crawl metadata.
+func (ix *Indexer) prepare(ctx context.Context, p crawler.Page) (*pending, error) {
 	if p.URL == "" {
-		return Unchanged, 0, errors.New("indexer: add: page has no URL")
+		return nil, errors.New("indexer: add: page has no URL")
+	}
+	if err := ix.CheckEmbedder(ctx); err != nil {
+		return nil, fmt.Errorf("indexer: add %s: %w", p.URL, err)
 	}
 	if p.Hash == "" {
 		p.Hash = hashPage(p)
 	}
 	old, ok, err := ix.store.Page(ctx, p.URL)
 	if err != nil {
-		return Unchanged, 0, fmt.Errorf("indexer: add %s: %w", p.URL, err)
+		return nil, fmt.Errorf("indexer: add %s: %w", p.URL, err)
 	}
-	if ok && old.Hash == p.Hash {
+	current, err := ix.analyzerCurrent(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("indexer: add %s: %w", p.URL, err)
+	}
+	if ok && old.Hash == p.Hash && current { // an index of another analyzer is rewritten
 		// Same text: no re-chunking (nor re-embedding); only the
 		// validators for the next conditional request may have moved.
 		if old.ETag != p.ETag || old.LastModified != p.LastModified || !slices.Equal(old.Links, p.Links) {
 			old.ETag, old.LastModified, old.Links, old.IndexedAt = p.ETag, p.LastModified, p.Links, ix.now().UTC()
 			if err := ix.store.UpdatePage(ctx, old); err != nil {
-				return Unchanged, 0, fmt.Errorf("indexer: add %s: %w", p.URL, err)
+				return nil, fmt.Errorf("indexer: add %s: %w", p.URL, err)
 			}
 		}
-		return Unchanged, 0, nil
+		return nil, nil
 	}
 	chunks := Split(p)
-	info := PageInfo{
-		URL:          p.URL,
-		Title:        p.Title,
-		Lang:         p.Lang,
-		Chunks:       len(chunks),
-		FAQs:         len(p.FAQs), // pairs found, including those indexed as sections
-		Hash:         p.Hash,
-		IndexedAt:    ix.now().UTC(),
-		ETag:         p.ETag,
-		LastModified: p.LastModified,
-		Links:        p.Links,
-	}
-	if err := ix.store.ReplacePage(ctx, info, chunks); err != nil {
-		return Unchanged, 0, fmt.Errorf("indexer: add %s: %w", p.URL, err)
+	pe := &pending{
+		info: PageInfo{
+			URL:          p.URL,
+			Title:        p.Title,
+			Lang:         p.Lang,
+			Chunks:       len(chunks),
+			FAQs:         len(p.FAQs), // pairs found, including those indexed as sections
+			Hash:         p.Hash,
+			IndexedAt:    ix.now().UTC(),
+			ETag:         p.ETag,
+			LastModified: p.LastModified,
+			Links:        p.Links,
+		},
+		chunks: chunks,
+		change: Added,
 	}
 	if ok {
-		return Changed, len(chunks), nil
+		pe.change = Changed
 	}
-	return Added, len(chunks), nil
+	return pe, nil
+}
+
+// write embeds the chunks of pages (all of them together, in batches) and
+// writes the pages one by one. It returns how many pages it wrote.
+func (ix *Indexer) write(ctx context.Context, pages []*pending) (int, error) {
+	if ix.embed != nil {
+		var all []*Chunk
+		for _, pe := range pages {
+			for i := range pe.chunks {
+				all = append(all, &pe.chunks[i])
+			}
+		}
+		if err := ix.embedChunks(ctx, all); err != nil {
+			if len(pages) == 1 {
+				return 0, fmt.Errorf("indexer: add %s: %w", pages[0].info.URL, err)
+			}
+			return 0, fmt.Errorf("indexer: add %d pages: %w", len(pages), err)
+		}
+	}
+	for i, pe := range pages {
+		if err := ix.store.ReplacePage(ctx, pe.info, pe.chunks); err != nil {
+			return i, fmt.Errorf("indexer: add %s: %w", pe.info.URL, err)
+		}
+	}
+	return len(pages), nil
 }
 
 // RemoveMissing deletes the pages whose URL's host (host:port as in the URL)

@@ -30,23 +30,59 @@ type Stats struct {
 // here, from the index.
 func (ix *Indexer) Crawl(ctx context.Context, opts crawler.Options, start string) (Stats, crawler.Report, error) {
 	began := time.Now()
-	opts.Known = ix.known
 	var st Stats
+	if err := ix.CheckEmbedder(ctx); err != nil {
+		return st, crawler.Report{}, err
+	}
+	// An index built with another text analyzer is re-indexed whole: every
+	// page fetched (no conditional requests) and rewritten.
+	current, err := ix.analyzerCurrent(ctx)
+	if err != nil {
+		return st, crawler.Report{}, err
+	}
+	if current {
+		opts.Known = ix.known
+	} else if opts.Logger != nil {
+		opts.Logger.Info("index built with another text analyzer: re-indexing every page", "analyzer", AnalyzerVersion)
+	}
+	// With an embedder, changed pages wait until there are enough chunks
+	// to fill the embedding requests; without one, each is written at once.
+	var (
+		queue  []*pending
+		queued int // chunks in queue
+	)
+	flush := func(ctx context.Context) error {
+		n, err := ix.write(ctx, queue)
+		for _, pe := range queue[:n] {
+			if pe.change == Added {
+				st.New++
+			} else {
+				st.Changed++
+			}
+		}
+		queue, queued = nil, 0
+		return err
+	}
 	report, err := crawler.New(opts).Crawl(ctx, start, func(ctx context.Context, p crawler.Page) error {
-		change, _, err := ix.Add(ctx, p)
+		pe, err := ix.prepare(ctx, p)
 		if err != nil {
 			return err
 		}
-		switch change {
-		case Added:
-			st.New++
-		case Changed:
-			st.Changed++
-		default:
+		if pe == nil {
 			st.Unchanged++
+			return nil
+		}
+		queue, queued = append(queue, pe), queued+len(pe.chunks)
+		if ix.embed == nil || queued >= ix.batch*ix.conc {
+			return flush(ctx)
 		}
 		return nil
 	})
+	if len(queue) > 0 {
+		if ferr := flush(ctx); err == nil {
+			err = ferr
+		}
+	}
 	if err != nil {
 		return st, report, err
 	}
@@ -66,8 +102,16 @@ func (ix *Indexer) Crawl(ctx context.Context, opts crawler.Options, start string
 			return st, report, err
 		}
 	}
-	if _, st.Chunks, err = ix.store.Counts(ctx); err != nil {
+	pages, chunks, err := ix.store.Counts(ctx)
+	if err != nil {
 		return st, report, fmt.Errorf("indexer: crawl: %w", err)
+	}
+	st.Chunks = chunks
+	if !current && st.New+st.Changed == pages {
+		// Every page the index holds was rewritten by this crawl.
+		if err := ix.analyzerReindexed(ctx); err != nil {
+			return st, report, err
+		}
 	}
 	st.Seconds = float64(time.Since(began).Round(10*time.Millisecond)) / float64(time.Second)
 	return st, report, nil

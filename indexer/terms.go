@@ -5,8 +5,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -14,74 +12,67 @@ import (
 // minified code) are dropped rather than indexed.
 const maxTermRunes = 64
 
-// Terms splits text into lower-cased, accent-folded word tokens. A token is a
-// run of Unicode letters or digits; everything else (spaces, punctuation,
-// symbols) separates tokens. Accents are folded by NFD decomposition and removal
-// of nonspacing marks ("Café" → "cafe", "ё" → "е"), so the same analysis applies
-// to documents and to visitors' questions, in any script.
+// Terms returns the words of text (Tokens), folded but not stemmed: lower
+// case, no accents, no apostrophes, French and Italian elisions removed
+// ("L'adresse e-mail" → "adresse", "e", "mail"). It compares texts
+// regardless of case, accents and punctuation; index terms come from
+// AnalyzeDoc and AnalyzeQuery.
 func Terms(text string) []string {
-	text = fold(text)
-	var terms []string
-	start := -1
-	for i, r := range text {
-		if isWordRune(r) {
-			if start < 0 {
-				start = i
-			}
-			continue
-		}
-		if start >= 0 {
-			terms = appendTerm(terms, text[start:i])
-			start = -1
-		}
-	}
-	if start >= 0 {
-		terms = appendTerm(terms, text[start:])
-	}
-	return terms
-}
-
-// ContentTerms is Terms without stop words and single letters: the words of a
-// question that carry its meaning. The retriever measures confidence with them.
-func ContentTerms(text string) []string {
 	var out []string
-	for _, t := range Terms(text) {
-		if IsStopWord(t) {
-			continue
+	for _, tok := range Tokens(text) {
+		if t := stemFold(tok, ""); t != "" {
+			out = append(out, t)
 		}
-		if r, n := utf8.DecodeRuneInString(t); n == len(t) && unicode.IsLetter(r) {
-			continue // a lone letter: "s" of "what's", "t" of "don't"
-		}
-		out = append(out, t)
 	}
 	return out
 }
 
-func isWordRune(r rune) bool {
-	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mc, r)
-}
-
-func appendTerm(terms []string, t string) []string {
-	if utf8.RuneCountInString(t) > maxTermRunes {
-		return terms
+// ContentTerms returns the Word of every term of AnalyzeQuery(text, nil):
+// Terms without stop words and single letters.
+//
+// Deprecated: use AnalyzeQuery, whose terms carry the stems that match the
+// index.
+func ContentTerms(text string) []string {
+	var out []string
+	for _, t := range AnalyzeQuery(text, nil) {
+		out = append(out, t.Word)
 	}
-	return append(terms, t)
+	return out
 }
 
-// fold lower-cases text and removes its accents.
+// foldScripts are the scripts whose combining marks are accents that
+// visitors may leave out; in others (Devanagari, Thai, ...) marks are part
+// of the spelling and stay.
+var foldScripts = []*unicode.RangeTable{unicode.Latin, unicode.Greek, unicode.Cyrillic, unicode.Arabic, unicode.Hebrew}
+
+// fold removes the accents of lower-case text ("café" → "cafe", "ё" → "е",
+// "i̇" → "i") and spells "ß" as "ss" and final "ς" as "σ".
 func fold(text string) string {
 	if isASCII(text) {
-		return strings.ToLower(text)
+		return text
 	}
-	// Lower-case first: "İ" lowers to "i" plus a combining dot, which the
-	// fold then removes.
-	text = strings.ToLower(text)
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	folded, _, err := transform.String(t, text)
-	if err != nil {
-		return text // input the transformer rejects: analyse it unfolded
+	d := norm.NFD.String(text)
+	var b strings.Builder
+	b.Grow(len(d))
+	drop := false // whether marks after the current base letter are dropped
+	for _, r := range d {
+		if unicode.Is(unicode.Mn, r) {
+			if !drop {
+				b.WriteRune(r)
+			}
+			continue
+		}
+		drop = unicode.In(r, foldScripts...)
+		switch r {
+		case 'ß':
+			b.WriteString("ss")
+		case 'ς':
+			b.WriteRune('σ')
+		default:
+			b.WriteRune(r)
+		}
 	}
-	return folded
+	return norm.NFC.String(b.String())
 }
 
 func isASCII(s string) bool {
@@ -91,38 +82,4 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-// minPrefixRunes is the shortest prefix that may stand for a word.
-const minPrefixRunes = 4
-
-// prefixSuffixes are inflectional endings, longest first, that
-// MatchPrefix drops (mostly English; harmless elsewhere, since a shorter
-// prefix only widens a match).
-var prefixSuffixes = []string{"ations", "ation", "ings", "ing", "ions", "ion", "ies", "ers", "er", "ed", "es", "ly", "al", "s", "e"}
-
-// MatchPrefix returns the prefix that the other forms of term start with,
-// for prefix matching of questions against documents: term without one
-// common inflectional ending and without a then-doubled final letter
-// ("creating" → "creat", "invoices" → "invoic", "cancelled" → "cancel"), or
-// term itself when no ending applies. It returns "" for terms shorter than
-// four letters, which must match exactly. This is a stand-in for real
-// stemming: a query-side widening that needs no change to the index.
-func MatchPrefix(term string) string {
-	n := utf8.RuneCountInString(term)
-	if n < minPrefixRunes {
-		return ""
-	}
-	for _, suf := range prefixSuffixes {
-		if !strings.HasSuffix(term, suf) || n-len(suf) < minPrefixRunes {
-			continue
-		}
-		stem := term[:len(term)-len(suf)]
-		if k := len(stem); stem[k-1] == stem[k-2] && stem[k-1] < utf8.RuneSelf &&
-			!strings.ContainsRune("aeios", rune(stem[k-1])) && utf8.RuneCountInString(stem) > minPrefixRunes {
-			stem = stem[:k-1] // "cancell" → "cancel", "stopp" → "stop"
-		}
-		return stem
-	}
-	return term
 }

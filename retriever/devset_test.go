@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,8 +16,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 
 	"github.com/sitebot/sitebot/crawler"
 	"github.com/sitebot/sitebot/indexer"
@@ -47,14 +47,20 @@ func TestDevSet(t *testing.T) {
 		ix, err := embedded.Open(ctx, filepath.Join(t.TempDir(), name+".db"))
 		require.NoError(t, err)
 		t.Cleanup(func() { ix.Close() })
+		srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+		t.Cleanup(srv.Close)
+		// The product's path: the real crawler over the fixture, each page
+		// through Indexer.Add.
 		in := indexer.New(ix)
 		chunks := 0
-		for _, p := range loadFixtureSite(t, dir) {
-			_, n, err := in.Add(ctx, p)
-			require.NoError(t, err)
-			chunks += n
-		}
-		t.Logf("%s: %d chunks", name, chunks)
+		rep, err := crawler.New(crawler.Options{Concurrency: 8, PerHostConcurrency: 8}).Crawl(ctx, srv.URL+"/",
+			func(ctx context.Context, p crawler.Page) error {
+				_, n, err := in.Add(ctx, p)
+				chunks += n
+				return err
+			})
+		require.NoError(t, err)
+		t.Logf("%s: %d pages, %d chunks, crawled in %s", name, rep.Pages, chunks, rep.Duration)
 		sites[name] = New(ix)
 	}
 
@@ -211,139 +217,4 @@ func readDevSet(t *testing.T, path string) []devQuestion {
 	}
 	require.NoError(t, sc.Err())
 	return qs
-}
-
-// loadFixtureSite reads the pages a fixture's MANIFEST.json lists, with a
-// deliberately small extractor (the crawler does the real job): the text of
-// <article>, or else <main>, cut into sections at headings that keep their
-// id. It lets this package measure retrieval without the crawler.
-func loadFixtureSite(t *testing.T, dir string) []crawler.Page {
-	var m struct {
-		Pages []string `json:"pages"`
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "MANIFEST.json"))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, &m))
-	var pages []crawler.Page
-	for _, p := range m.Pages {
-		file := p
-		if strings.HasSuffix(file, "/") {
-			file += "index.html"
-		}
-		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(file)))
-		require.NoError(t, err)
-		doc, err := html.Parse(f)
-		f.Close()
-		require.NoError(t, err)
-		page := extractPage(doc)
-		page.URL = "http://fixture.test" + p
-		pages = append(pages, page)
-	}
-	return pages
-}
-
-func extractPage(doc *html.Node) crawler.Page {
-	var p crawler.Page
-	var root *html.Node
-	var find func(n *html.Node)
-	find = func(n *html.Node) {
-		if n.Type == html.ElementNode {
-			switch n.DataAtom {
-			case atom.Html:
-				p.Lang = strings.ToLower(strings.SplitN(attr(n, "lang"), "-", 2)[0])
-			case atom.Title:
-				p.Title = textOf(n)
-				for _, sep := range []string{" | ", " - "} {
-					if i := strings.LastIndex(p.Title, sep); i > 0 {
-						p.Title = p.Title[:i]
-						break
-					}
-				}
-			case atom.Article:
-				root = n
-			case atom.Main:
-				if root == nil || root.DataAtom != atom.Article {
-					root = n
-				}
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			find(c)
-		}
-	}
-	find(doc)
-	if root == nil {
-		return p
-	}
-
-	var path []string
-	var levels []int
-	cur := crawler.Section{}
-	var lines []string
-	flush := func() {
-		cur.Text = strings.Join(lines, "\n")
-		if cur.Text != "" || cur.Heading != "" {
-			p.Sections = append(p.Sections, cur)
-		}
-		lines = nil
-	}
-	var walk func(n *html.Node)
-	walk = func(n *html.Node) {
-		if n.Type != html.ElementNode {
-			return
-		}
-		switch n.DataAtom {
-		case atom.Script, atom.Style, atom.Nav, atom.Aside, atom.Footer, atom.Form, atom.Button:
-			return
-		case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
-			flush()
-			level := int(n.Data[1] - '0')
-			for len(levels) > 0 && levels[len(levels)-1] >= level {
-				levels, path = levels[:len(levels)-1], path[:len(path)-1]
-			}
-			h := textOf(n)
-			levels, path = append(levels, level), append(path, h)
-			cur = crawler.Section{Anchor: attr(n, "id"), Heading: h, Path: append([]string(nil), path...), Level: level}
-			return
-		case atom.P, atom.Li, atom.Pre, atom.Tr, atom.Dt, atom.Dd, atom.Blockquote:
-			if s := textOf(n); s != "" {
-				lines = append(lines, s)
-			}
-			return
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(root)
-	flush()
-	return p
-}
-
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-func textOf(n *html.Node) string {
-	var b strings.Builder
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.TextNode {
-			b.WriteString(n.Data)
-			b.WriteByte(' ')
-		}
-		if n.Type == html.ElementNode && (n.DataAtom == atom.Script || n.DataAtom == atom.Style) {
-			return
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(n)
-	return strings.Join(strings.Fields(b.String()), " ")
 }

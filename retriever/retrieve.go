@@ -20,7 +20,8 @@ const DefaultMinConfidence = 0.55
 // how sure are we".
 type Retriever struct {
 	s          Searcher
-	candidates int // hits fetched per hit returned
+	candidates int              // hits fetched per hit returned
+	embed      indexer.Embedder // nil: keyword search only
 }
 
 // Option configures a Retriever.
@@ -35,6 +36,15 @@ func WithCandidates(factor int) Option {
 			r.candidates = factor
 		}
 	}
+}
+
+// WithEmbedder makes Retrieve embed the question with e, the embedder that
+// built the index, and run a hybrid search (BM25 and dense, fused by the
+// backend). An error from e fails Retrieve; an embedder that returns no
+// vector (nil, nil) gets a keyword search for that question, which is how
+// a caller falls back when the embedding model is unavailable.
+func WithEmbedder(e indexer.Embedder) Option {
+	return func(r *Retriever) { r.embed = e }
 }
 
 // New returns a Retriever that searches s.
@@ -52,7 +62,17 @@ func (r *Retriever) Retrieve(ctx context.Context, question string, k int) (Resul
 	if k <= 0 {
 		k = 5
 	}
-	hits, err := r.s.Search(ctx, indexer.Query{Text: question, Limit: k * r.candidates})
+	q := indexer.Query{Text: question, Limit: k * r.candidates}
+	if r.embed != nil {
+		vecs, err := r.embed(ctx, []string{question})
+		if err != nil {
+			return Result{}, fmt.Errorf("retriever: embed the question: %w", err)
+		}
+		if len(vecs) > 0 {
+			q.Vector = vecs[0]
+		}
+	}
+	hits, err := r.s.Search(ctx, q)
 	if err != nil {
 		return Result{}, fmt.Errorf("retriever: %w", err)
 	}
@@ -67,9 +87,12 @@ func (r *Retriever) Retrieve(ctx context.Context, question string, k int) (Resul
 const headingBoost = 0.5
 
 // rerank raises the scores of hits whose heading shares the question's
-// words, in proportion to the share, and sorts them best first again.
+// words, in proportion to the share, and sorts them best first again. Words
+// are compared as the index compares them: a question word is in the
+// heading when one of its alternatives (indexer.AnalyzeQueryWords) is among
+// the heading's terms, analysed in the hit's language.
 func rerank(question string, hits []indexer.Hit) []indexer.Hit {
-	q := distinct(indexer.Terms(question))
+	q := indexer.AnalyzeQueryWords(question, hitLangs(hits))
 	if len(q) == 0 {
 		return hits
 	}
@@ -78,13 +101,17 @@ func rerank(question string, hits []indexer.Hit) []indexer.Hit {
 		if j := strings.LastIndex(heading, indexer.HeadingSep); j >= 0 {
 			heading = heading[j+len(indexer.HeadingSep):]
 		}
-		h := make(map[string]bool)
-		for _, t := range indexer.Terms(heading) {
+		lang := indexer.ChunkLang(hits[i].Chunk)
+		if lang == "" {
+			lang = hits[i].Lang // known but not stemmed: not detected again either
+		}
+		h := make(termSet)
+		for _, t := range indexer.AnalyzeDoc(heading, lang) {
 			h[t] = true
 		}
 		n := 0
 		for _, t := range q {
-			if h[t] {
+			if h.has(t) {
 				n++
 			}
 		}
@@ -117,32 +144,34 @@ func dedupe(hits []indexer.Hit, k int) []indexer.Hit {
 }
 
 // Confidence measures how well hits cover the content words of question, in
-// 0..1. With Q the distinct content terms of the question (indexer.ContentTerms),
+// 0..1. With Q the question's content terms (indexer.AnalyzeQuery, in the
+// languages of the hits),
 //
 //	cover(h)   = |terms of Q found in h's title, heading and text| / |Q|
 //	best       = max over the hits of cover(h)
 //	together   = |terms of Q found in any hit| / |Q|
 //	Confidence = 0.75·best + 0.25·together
 //
-// A term is found when the chunk holds it or a term starting with
-// indexer.MatchPrefix of it, as the search itself matches ("cancel" finds
-// "cancellation", "invoices" finds "invoice"). No content words, or no hits,
-// give 0. Best weighs most because an answer usually comes from one passage;
-// together rewards questions that the passages answer between them.
+// A term is found in a chunk when one of its alternatives is among the
+// chunk's terms (indexer.AnalyzeChunk), exactly as the search matches it:
+// "invoices" finds "invoice", "Rechnungen" finds "Rechnung". No content
+// words, or no hits, give 0. Best weighs most because an answer usually
+// comes from one passage; together rewards questions that the passages
+// answer between them.
 //
 // Weighting the terms by their idf in the index was tried and separated
 // answerable from out-of-scope questions of dev.jsonl slightly worse (typos
 // and unseen words of answerable questions weigh too much), so every term
 // counts the same.
 func Confidence(question string, hits []indexer.Hit) float64 {
-	q := distinct(indexer.ContentTerms(question))
+	q := indexer.AnalyzeQuery(question, hitLangs(hits))
 	if len(q) == 0 || len(hits) == 0 {
 		return 0
 	}
 	found := make([]bool, len(q))
 	best := 0
 	for _, h := range hits {
-		doc := termSet(h)
+		doc := chunkTerms(h.Chunk)
 		n := 0
 		for i, t := range q {
 			if doc.has(t) {
@@ -162,47 +191,41 @@ func Confidence(question string, hits []indexer.Hit) float64 {
 	return min(max(c, 0), 1)
 }
 
-type terms struct {
-	exact map[string]bool
-	list  []string // distinct terms, for prefix matches
-}
+// termSet is a set of index terms.
+type termSet map[string]bool
 
-func termSet(h indexer.Hit) terms {
-	all := indexer.Terms(h.Title + "\n" + h.Heading + "\n" + h.Text)
-	s := terms{exact: make(map[string]bool, len(all))}
-	for _, t := range all {
-		if !s.exact[t] {
-			s.exact[t] = true
-			s.list = append(s.list, t)
+// chunkTerms returns the index terms of a chunk's title, heading and text.
+func chunkTerms(c indexer.Chunk) termSet {
+	title, heading, text := indexer.AnalyzeChunk(c)
+	s := make(termSet, len(title)+len(heading)+len(text))
+	for _, ts := range [][]string{title, heading, text} {
+		for _, t := range ts {
+			s[t] = true
 		}
 	}
 	return s
 }
 
-func (s terms) has(t string) bool {
-	if s.exact[t] {
-		return true
-	}
-	p := indexer.MatchPrefix(t)
-	if p == "" {
-		return false
-	}
-	for _, d := range s.list {
-		if strings.HasPrefix(d, p) {
+// has reports whether the set holds one of t's alternatives.
+func (s termSet) has(t indexer.Term) bool {
+	for _, a := range t.Alts {
+		if s[a] {
 			return true
 		}
 	}
 	return false
 }
 
-func distinct(ts []string) []string {
-	seen := make(map[string]bool, len(ts))
-	out := ts[:0]
-	for _, t := range ts {
-		if !seen[t] {
-			seen[t] = true
-			out = append(out, t)
+// hitLangs returns the distinct languages of hits (Chunk.Lang), the
+// candidate languages of a question's stems.
+func hitLangs(hits []indexer.Hit) []string {
+	var langs []string
+	seen := make(map[string]bool)
+	for _, h := range hits {
+		if !seen[h.Lang] {
+			seen[h.Lang] = true
+			langs = append(langs, h.Lang)
 		}
 	}
-	return out
+	return langs
 }

@@ -67,13 +67,21 @@ func TestRetrieveError(t *testing.T) {
 func TestConfidence(t *testing.T) {
 	cancel := hit("https://x.test/billing#cancel", "Cancel your subscription", "Open Settings and click Cancel.", 5)
 	invoices := hit("https://x.test/billing#invoices", "Download invoices", "Every invoice is in Settings.", 4)
+	rechnung := hit("https://x.test/de/billing#rechnung", "Rechnung herunterladen", "Jede Rechnung finden Sie in den Einstellungen.", 4)
+	rechnung.Lang = "de"
+	schet := hit("https://x.test/ru/billing#schet", "Счёт", "Каждый счёт есть в настройках.", 4)
+	schet.Lang = "ru"
 	tests := []struct {
 		name, q  string
 		hits     []indexer.Hit
 		min, max float64
 	}{
 		{"all content words in the best hit", "How do I cancel my subscription?", []indexer.Hit{cancel, invoices}, 1, 1},
-		{"prefix match counts", "cancellation of subscriptions", []indexer.Hit{cancel}, 1, 1},
+		{"stems match", "cancellation of subscriptions", []indexer.Hit{cancel}, 1, 1},
+		{"german stems", "Wo finde ich meine Rechnungen?", []indexer.Hit{rechnung}, 1, 1}, // finde/finden, Rechnungen/Rechnung
+		{"german stems, all words", "Rechnungen herunterladen", []indexer.Hit{cancel, rechnung}, 1, 1},
+		{"russian stems and ё", "счета", []indexer.Hit{schet}, 1, 1},
+		{"stems of the hit's language only", "Rechnungen", []indexer.Hit{cancel}, 0, 0},
 		{"half covered", "cancel my gym membership plan", []indexer.Hit{cancel}, 0.2, 0.3},
 		{"covered between two hits", "cancel subscription and download invoice", []indexer.Hit{cancel, invoices}, 0.6, 0.65},
 		{"nothing covered", "what's the weather in Paris", []indexer.Hit{cancel}, 0, 0},

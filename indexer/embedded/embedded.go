@@ -1,10 +1,13 @@
 // Package embedded is the default index backend: one SQLite file (pure-Go
-// modernc.org/sqlite) holding the pages, their chunks and an FTS5 table for
-// BM25 keyword search.
+// modernc.org/sqlite) holding the pages, their chunks, an FTS5 table for
+// BM25 keyword search and the chunks' dense vectors, searched in memory and
+// fused with BM25 by reciprocal rank fusion (dense.go).
 //
-// Text is analysed in Go with indexer.Terms before it reaches SQLite, for
-// documents and queries alike, so the FTS5 tokenizer only splits the
-// already-folded terms at spaces.
+// Text is analysed in Go (indexer.AnalyzeChunk, indexer.AnalyzeQuery) before
+// it reaches SQLite, for documents and queries alike, so the FTS5 tokenizer
+// only splits the already stemmed and folded terms at spaces. The meta key
+// "analyzer" records the analysis that built the index (see
+// indexer.CheckAnalyzer).
 package embedded
 
 import (
@@ -19,6 +22,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -28,7 +33,7 @@ import (
 
 // SchemaVersion is the version of the schema this package writes. Open
 // refuses a file with a newer one.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // schemaKey is the meta key holding the schema version; SetMeta refuses it.
 const schemaKey = "schema_version"
@@ -82,6 +87,7 @@ var schema = []string{
 		content='', contentless_delete=1,
 		tokenize='unicode61 remove_diacritics 0'
 	)`,
+	vectorsTable,
 }
 
 // Index is an index in one SQLite file. It is safe for concurrent use:
@@ -91,6 +97,11 @@ type Index struct {
 	path string
 	w    *sql.DB // one connection: every write
 	r    *sql.DB // read-only connections
+
+	dense denseCache // the vectors, loaded by the first hybrid search
+
+	gen   atomic.Uint64 // incremented by every write
+	langs langCache     // the chunks' languages, for query analysis
 }
 
 // Open opens the index at path, creating the file and its schema when they
@@ -193,6 +204,12 @@ func (ix *Index) migrate(ctx context.Context) error {
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
 					return fmt.Errorf("migrate schema to version 2: %w", err)
 				}
+			}
+		}
+		if got < 3 {
+			// Version 3 holds dense vectors.
+			if _, err := tx.ExecContext(ctx, vectorsTable); err != nil {
+				return fmt.Errorf("migrate schema to version 3: %w", err)
 			}
 		}
 		if got < SchemaVersion {
@@ -315,7 +332,8 @@ func (ix *Index) ReplacePage(ctx context.Context, page indexer.PageInfo, chunks 
 			return err
 		}
 		defer insFTS.Close()
-		for _, c := range chunks {
+		ns := make([]int64, len(chunks))
+		for i, c := range chunks {
 			res, err := insChunk.ExecContext(ctx, c.ID, page.URL, c.URL, c.Title, c.Heading, c.Text, c.Lang, c.Ord, c.FAQ)
 			if err != nil {
 				return fmt.Errorf("chunk %s: %w", c.ID, err)
@@ -324,12 +342,15 @@ func (ix *Index) ReplacePage(ctx context.Context, page indexer.PageInfo, chunks 
 			if err != nil {
 				return err
 			}
-			if _, err := insFTS.ExecContext(ctx, n, analyse(c.Title), analyse(c.Heading), analyse(c.Text)); err != nil {
+			ns[i] = n
+			title, heading, text := analyse(c)
+			if _, err := insFTS.ExecContext(ctx, n, title, heading, text); err != nil {
 				return fmt.Errorf("chunk %s: %w", c.ID, err)
 			}
 		}
-		return nil
+		return writeVectors(ctx, tx, chunks, ns)
 	})
+	ix.dense.invalidate()
 	if err != nil {
 		return fmt.Errorf("embedded: replace page %s: %w", page.URL, err)
 	}
@@ -338,13 +359,18 @@ func (ix *Index) ReplacePage(ctx context.Context, page indexer.PageInfo, chunks 
 
 // DeletePage removes a page and its chunks.
 func (ix *Index) DeletePage(ctx context.Context, url string) error {
-	if err := ix.write(ctx, func(tx *sql.Tx) error { return deletePage(ctx, tx, url) }); err != nil {
+	err := ix.write(ctx, func(tx *sql.Tx) error { return deletePage(ctx, tx, url) })
+	ix.dense.invalidate()
+	if err != nil {
 		return fmt.Errorf("embedded: delete page %s: %w", url, err)
 	}
 	return nil
 }
 
 func deletePage(ctx context.Context, tx *sql.Tx, url string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM vectors WHERE n IN (SELECT n FROM chunks WHERE page_url = ?)`, url); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks_fts WHERE rowid IN (SELECT n FROM chunks WHERE page_url = ?)`, url); err != nil {
 		return err
 	}
@@ -361,6 +387,7 @@ func (ix *Index) write(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err != nil {
 		return err
 	}
+	defer ix.gen.Add(1)
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err
@@ -447,19 +474,42 @@ func (ix *Index) Meta(ctx context.Context, key string) (value string, ok bool, e
 }
 
 // Search returns the chunks that contain any of the query's content terms
-// (indexer.ContentTerms), best BM25 score first. A query without content
-// terms (empty, punctuation, stop words only) has no hits. Visitor input
-// never reaches the FTS5 query syntax: every term is quoted.
+// (indexer.AnalyzeQuery, stemmed in the languages the index holds), best
+// BM25 score first. A query without content terms (empty, punctuation, stop
+// words only) has no hits. Visitor input never reaches the FTS5 query
+// syntax: every term is quoted.
+//
+// q.Lang keeps the chunks whose Lang equals it, q.URLPrefix those whose
+// PageURL starts with it (byte for byte); both apply before the limit.
+//
+// With q.Vector the search is hybrid: the Limit·4 chunks nearest to the
+// vector (cosine) and the Limit·4 best BM25 matches, both filtered, are
+// fused by reciprocal rank fusion (k = 60), and Score is the fused score
+// Σ 1/(60 + rank). A chunk without a vector takes part through BM25 only,
+// and a query without content terms through its vector only.
 func (ix *Index) Search(ctx context.Context, q indexer.Query) ([]indexer.Hit, error) {
-	match := matchExpr(q.Text)
-	if match == "" {
-		return nil, nil
+	langs, err := ix.chunkLangs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: search: %w", err)
 	}
+	match := matchExpr(q.Text, langs)
 	limit := q.Limit
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	rows, err := ix.r.QueryContext(ctx, `
+	if len(q.Vector) > 0 {
+		return ix.hybridSearch(ctx, q, match, limit)
+	}
+	if match == "" {
+		return nil, nil
+	}
+	return ix.keywordSearch(ctx, q, match, limit)
+}
+
+// keywordSearch returns the best limit BM25 matches of the FTS5 query match
+// that pass q's filters, best first; Score is the negated bm25().
+func (ix *Index) keywordSearch(ctx context.Context, q indexer.Query, match string, limit int) ([]indexer.Hit, error) {
+	query := `
 		SELECT c.id, c.page_url, c.url, c.title, c.heading, c.text, c.lang, c.ord, c.faq, f.score
 		FROM (
 			SELECT rowid, bm25(chunks_fts, ?, ?, ?) AS score
@@ -467,8 +517,21 @@ func (ix *Index) Search(ctx context.Context, q indexer.Query) ([]indexer.Hit, er
 			ORDER BY score LIMIT ?
 		) AS f
 		JOIN chunks AS c ON c.n = f.rowid
-		ORDER BY f.score, c.id`,
-		weightTitle, weightHeading, weightText, match, limit)
+		ORDER BY f.score, c.id`
+	args := []any{weightTitle, weightHeading, weightText, match, limit}
+	if q.Lang != "" || q.URLPrefix != "" {
+		// Filtered: the filters must apply before the limit.
+		query = `
+		SELECT c.id, c.page_url, c.url, c.title, c.heading, c.text, c.lang, c.ord, c.faq, bm25(chunks_fts, ?, ?, ?) AS score
+		FROM chunks_fts JOIN chunks AS c ON c.n = chunks_fts.rowid
+		WHERE chunks_fts MATCH ?
+			AND (? = '' OR c.lang = ?)
+			AND substr(c.page_url, 1, length(?)) = ?
+		ORDER BY score, c.id
+		LIMIT ?`
+		args = []any{weightTitle, weightHeading, weightText, match, q.Lang, q.Lang, q.URLPrefix, q.URLPrefix, limit}
+	}
+	rows, err := ix.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("embedded: search: %w", err)
 	}
@@ -489,35 +552,73 @@ func (ix *Index) Search(ctx context.Context, q indexer.Query) ([]indexer.Hit, er
 	return hits, nil
 }
 
-// matchExpr builds the FTS5 query for text: its distinct content terms,
-// OR-ed, each a quoted string, and a prefix query ("invoic"*) when
-// indexer.MatchPrefix widens it. Terms hold only letters and digits, and
-// quoting (with any '"' doubled) makes FTS5 read every one as a plain string,
-// whatever the visitor typed.
-func matchExpr(text string) string {
+// matchExpr builds the FTS5 query for text: the alternatives of its first
+// maxQueryTerms content terms (indexer.AnalyzeQuery with langs, the
+// languages of the indexed chunks), distinct and OR-ed, each a quoted
+// string. Terms hold only letters, marks and digits, and quoting (with any
+// '"' doubled) makes FTS5 read every one as a plain string, whatever the
+// visitor typed.
+func matchExpr(text string, langs []string) string {
+	terms := indexer.AnalyzeQuery(text, langs)
+	if len(terms) > maxQueryTerms {
+		terms = terms[:maxQueryTerms]
+	}
 	seen := make(map[string]bool)
 	var parts []string
-	for _, t := range indexer.ContentTerms(text) {
-		expr := termExpr(t)
-		if seen[expr] {
-			continue
-		}
-		seen[expr] = true
-		parts = append(parts, expr)
-		if len(parts) == maxQueryTerms {
-			break
+	for _, t := range terms {
+		for _, alt := range t.Alts {
+			if seen[alt] {
+				continue
+			}
+			seen[alt] = true
+			parts = append(parts, `"`+strings.ReplaceAll(alt, `"`, `""`)+`"`)
 		}
 	}
 	return strings.Join(parts, " OR ")
 }
 
-// termExpr is the FTS5 query for one term, as Search matches it.
-func termExpr(t string) string {
-	if p := indexer.MatchPrefix(t); p != "" {
-		return `"` + strings.ReplaceAll(p, `"`, `""`) + `"*`
-	}
-	return `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+// analyse returns the space-separated terms the FTS table indexes for a
+// chunk's title, heading and text (indexer.AnalyzeChunk).
+func analyse(c indexer.Chunk) (title, heading, text string) {
+	t, h, x := indexer.AnalyzeChunk(c)
+	return strings.Join(t, " "), strings.Join(h, " "), strings.Join(x, " ")
 }
 
-// analyse turns text into the space-separated terms the FTS table indexes.
-func analyse(text string) string { return strings.Join(indexer.Terms(text), " ") }
+// langCache holds the distinct Lang values of the chunks as of a write
+// generation, so that Search asks SQLite again only after a write.
+type langCache struct {
+	mu    sync.Mutex
+	valid bool
+	gen   uint64
+	langs []string
+}
+
+// chunkLangs returns the distinct languages of the indexed chunks ("" for
+// chunks of unknown language), for query analysis.
+func (ix *Index) chunkLangs(ctx context.Context) ([]string, error) {
+	gen := ix.gen.Load()
+	c := &ix.langs
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.valid && c.gen == gen {
+		return c.langs, nil
+	}
+	rows, err := ix.r.QueryContext(ctx, `SELECT DISTINCT lang FROM chunks`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var langs []string
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			return nil, err
+		}
+		langs = append(langs, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	c.valid, c.gen, c.langs = true, gen, langs
+	return langs, nil
+}

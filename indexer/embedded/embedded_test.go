@@ -270,7 +270,7 @@ func TestMigratesVersion1(t *testing.T) {
 	assert.NotEmpty(t, hits, "chunks survive the migration untouched")
 	v, _, err := ix.Meta(ctx, "schema_version")
 	require.NoError(t, err)
-	assert.Equal(t, "2", v)
+	assert.Equal(t, strconv.Itoa(SchemaVersion), v)
 }
 
 func TestOpenErrors(t *testing.T) {
@@ -359,9 +359,14 @@ func TestSearchIsSafeWithFTSSyntax(t *testing.T) {
 }
 
 func TestMatchExpr(t *testing.T) {
-	assert.Equal(t, `"cancel"* OR "subscript"*`, matchExpr("How do I cancel my subscription? Cancel! Subscriptions"))
-	assert.Equal(t, `"foo" OR "bar" OR "near"*`, matchExpr(`"foo" OR bar* NEAR(`))
-	assert.Equal(t, "", matchExpr(`" - ' *`))
+	en := []string{"en"}
+	assert.Equal(t, `"cancel" OR "subscription" OR "subscript" OR "subscriptions"`,
+		matchExpr("How do I cancel my subscription? Cancel! Subscriptions", en))
+	assert.Equal(t, `"foo" OR "bar" OR "near"`, matchExpr(`"foo" OR bar* NEAR(`, en))
+	assert.Equal(t, "", matchExpr(`" - ' *`, en))
+	// Every alternative quoted: its stem in each language of the index.
+	assert.Equal(t, `"rechnungen" OR "rechnung"`, matchExpr("Rechnungen", []string{"de"}))
+	assert.Equal(t, `"invoices" OR "invoic"`, matchExpr("invoices", []string{"en", "fi"})) // distinct
 }
 
 // Readers search while a writer replaces pages: no errors, and every search
