@@ -67,12 +67,23 @@ func crawlFlags(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.Delay, "delay", c.Delay, "least time between two requests to one host (robots.txt Crawl-delay can raise it)")
 	fs.DurationVar(&c.CrawlTimeout, "timeout", c.CrawlTimeout, "stop crawling after this long and index what was found (0: no limit)")
 	fs.StringVar(&c.Qdrant, "qdrant", c.Qdrant, "Qdrant HOST:PORT to index into instead of --data (not supported yet)")
-	fs.StringVar(&c.EmbedModel, "embed-model", c.EmbedModel, "Ollama embedding model for dense vectors (not supported yet: keyword search is used)")
+	embedModelFlag(fs, c)
 	fs.BoolVar(&c.JSON, "json", c.JSON, "print the result as one JSON object")
 }
 
-func modelFlags(fs *flag.FlagSet, c *Config) {
+// embedModelFlag registers --embed-model. crawl records the model in the
+// index; serve and ask read it from there, so for them the flag only
+// confirms it.
+func embedModelFlag(fs *flag.FlagSet, c *Config) {
+	fs.StringVar(&c.EmbedModel, "embed-model", c.EmbedModel, "Ollama embedding model (e.g. bge-m3) for hybrid search: crawl embeds every chunk with it and records it in the index; later commands use the index's model (default: the index's, or keyword search only for a new index)")
+}
+
+func ollamaFlag(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.ollama, "ollama", c.ollama, "Ollama server URL (default $OLLAMA_HOST or http://127.0.0.1:11434)")
+}
+
+func modelFlags(fs *flag.FlagSet, c *Config) {
+	ollamaFlag(fs, c)
 	fs.StringVar(&c.Model, "model", c.Model, `Ollama chat model; "" answers extractively without a model`)
 	fs.DurationVar(&c.LLMTimeout, "llm-timeout", c.LLMTimeout, "longest time one answer may take before falling back to an extractive one")
 }
@@ -90,6 +101,7 @@ func serveOnlyFlags(fs *flag.FlagSet, c *Config) {
 func serveFlags(fs *flag.FlagSet, c *Config) {
 	dataFlag(fs, c)
 	serveOnlyFlags(fs, c)
+	embedModelFlag(fs, c)
 }
 
 func askFlags(fs *flag.FlagSet, c *Config) {
@@ -97,6 +109,7 @@ func askFlags(fs *flag.FlagSet, c *Config) {
 	fs.BoolVar(&c.JSON, "json", c.JSON, "print the answer as one JSON object")
 	fs.StringVar(&c.Customer, "customer", c.Customer, "answer as this customer id (profiles are not supported yet: answers are anonymous)")
 	modelFlags(fs, c)
+	embedModelFlag(fs, c)
 }
 
 func pagesFlags(fs *flag.FlagSet, c *Config) {
@@ -133,7 +146,9 @@ func (c Config) validateCrawl() error {
 		errs = append(errs, errors.New("--qdrant (SITEBOT_QDRANT) is not supported in this version; leave it unset to use the embedded index in --data"))
 	}
 	if c.EmbedModel != "" {
-		errs = append(errs, errors.New("--embed-model (SITEBOT_EMBED_MODEL) is not supported in this version; leave it unset for keyword search"))
+		if _, err := c.OllamaURL(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -46,8 +46,12 @@ func crawlSite(ctx context.Context, e *env, start string) (indexer.Stats, error)
 	}
 	defer ix.Close()
 
+	idx, err := crawlIndexer(ctx, cfg, ix, e.stderr)
+	if err != nil {
+		return indexer.Stats{}, err
+	}
 	progress := newProgress(e.stderr)
-	sum, report, err := indexer.New(ix).Crawl(ctx, crawler.Options{
+	sum, report, err := idx.Crawl(ctx, crawler.Options{
 		MaxPages:     cfg.MaxPages,
 		MaxDepth:     cfg.MaxDepth,
 		Concurrency:  cfg.Concurrency,

@@ -30,7 +30,7 @@ var errUsage = errors.New("usage")
 
 func commands() []command {
 	return []command{
-		{name: "crawl", args: "URL", summary: "crawl a website and index it into --data", run: runCrawl, flags: crawlFlags},
+		{name: "crawl", args: "URL", summary: "crawl a website and index it into --data", run: runCrawl, flags: func(fs *flag.FlagSet, c *Config) { crawlFlags(fs, c); ollamaFlag(fs, c) }},
 		{name: "serve", summary: "serve the chat API and the widget from the index in --data", run: runServe, flags: serveFlags},
 		{name: "up", args: "URL", summary: "crawl URL, then serve", run: runUp, flags: func(fs *flag.FlagSet, c *Config) { crawlFlags(fs, c); serveOnlyFlags(fs, c) }},
 		{name: "ask", args: "QUESTION", summary: "answer one question from the terminal", run: runAsk, flags: askFlags},

@@ -54,6 +54,9 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 		return nil, err
 	}
 	a := &app{index: ix, conv: conv}
+	if err := indexer.CheckAnalyzer(ctx, ix); err != nil {
+		log.Warn("answers may miss pages until the site is crawled again", "err", err)
+	}
 
 	origins, err := siteOrigins(ctx, ix)
 	if err != nil {
@@ -65,15 +68,20 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 		a.Close()
 		return nil, err
 	}
+	qe, err := openQueryEmbedding(ctx, cfg, ix, log)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	model, mode := openModel(ctx, cfg, log)
-	a.mode = mode
+	a.mode = mode + ", " + qe.status
 	srvCfg := server.Config{
 		AdminKey:       cfg.AdminKey,
 		IdentitySecret: cfg.IdentitySecret,
 		AllowOrigins:   append(origins, cfg.origins()...),
 		MinConfidence:  retriever.DefaultMinConfidence,
 		Snippet:        snippet,
-		Crawl:          adminCrawl(ix, allowNets, log),
+		Crawl:          adminCrawl(ix, allowNets, log, qe.crawl...),
 		Ready: func(ctx context.Context) error { // the index answers
 			_, _, err := ix.Counts(ctx)
 			return err
@@ -81,7 +89,7 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 		AnswerTimeout: cfg.LLMTimeout,
 		Logger:        log,
 	}
-	a.retriever = retriever.New(ix)
+	a.retriever = retriever.New(ix, retriever.WithEmbedder(qe.question))
 	a.server = server.New(srvCfg, a.retriever, model, conv)
 	return a, nil
 }
@@ -90,8 +98,8 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 // which crawls whatever the operator names (intranet sites included), it
 // refuses internal addresses outside allow, checked at dial time so that
 // redirects and DNS rebinding cannot get around it.
-func adminCrawl(ix *embedded.Index, allow []netip.Prefix, log *slog.Logger) server.CrawlFunc {
-	idx := indexer.New(ix)
+func adminCrawl(ix *embedded.Index, allow []netip.Prefix, log *slog.Logger, opts ...indexer.Option) server.CrawlFunc {
+	idx := indexer.New(ix, opts...)
 	return func(ctx context.Context, start string) (indexer.Stats, error) {
 		st, _, err := idx.Crawl(ctx, crawler.Options{
 			Policy: &crawler.AddressPolicy{Allow: allow},
