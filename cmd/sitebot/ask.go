@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/sitebot/sitebot/indexer/embedded"
 	"github.com/sitebot/sitebot/server"
 	"github.com/sitebot/sitebot/widget"
 )
@@ -67,10 +65,7 @@ func runPages(ctx context.Context, e *env, args []string) error {
 	if len(args) != 0 {
 		return errUsage
 	}
-	if _, err := os.Stat(e.cfg.indexPath()); err != nil {
-		return fmt.Errorf("no index in %s: run 'sitebot crawl URL' first, or point --data at the directory it wrote", e.cfg.DataDir)
-	}
-	ix, err := embedded.Open(ctx, e.cfg.indexPath())
+	ix, err := openIndex(ctx, e.cfg, false)
 	if err != nil {
 		return err
 	}

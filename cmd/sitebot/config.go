@@ -10,21 +10,25 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/sitebot/sitebot/indexer/qdrant"
 )
 
 // Config is every setting of every command; each command registers the
 // flags it uses and validates the part it needs.
 type Config struct {
-	DataDir      string
-	MaxPages     int
-	MaxDepth     int
-	Concurrency  int
-	AllowHosts   string // comma-separated extra hosts of the site
-	Delay        time.Duration
-	CrawlTimeout time.Duration
-	Qdrant       string
-	EmbedModel   string
-	JSON         bool
+	DataDir          string
+	MaxPages         int
+	MaxDepth         int
+	Concurrency      int
+	AllowHosts       string // comma-separated extra hosts of the site
+	Delay            time.Duration
+	CrawlTimeout     time.Duration
+	Qdrant           string
+	QdrantAPIKey     string
+	QdrantCollection string
+	EmbedModel       string
+	JSON             bool
 
 	Addr           string
 	ollama         string // raw --ollama / SITEBOT_OLLAMA / OLLAMA_HOST value; see OllamaURL
@@ -51,6 +55,8 @@ func defaultConfig() Config {
 		Model:       defaultModel,
 		LLMTimeout:  2 * time.Minute,
 		Server:      "http://127.0.0.1:8080",
+
+		QdrantCollection: qdrant.DefaultCollection,
 	}
 }
 
@@ -59,14 +65,13 @@ func dataFlag(fs *flag.FlagSet, c *Config) {
 }
 
 func crawlFlags(fs *flag.FlagSet, c *Config) {
-	dataFlag(fs, c)
+	indexFlags(fs, c)
 	fs.IntVar(&c.MaxPages, "max-pages", c.MaxPages, "stop after this many pages")
 	fs.IntVar(&c.MaxDepth, "max-depth", c.MaxDepth, "follow links at most this many clicks from the start URL (0: no limit)")
 	fs.IntVar(&c.Concurrency, "concurrency", c.Concurrency, "pages fetched at the same time")
 	fs.StringVar(&c.AllowHosts, "allow-host", c.AllowHosts, "comma-separated more hosts that belong to the site (e.g. help.example.com)")
 	fs.DurationVar(&c.Delay, "delay", c.Delay, "least time between two requests to one host (robots.txt Crawl-delay can raise it)")
 	fs.DurationVar(&c.CrawlTimeout, "timeout", c.CrawlTimeout, "stop crawling after this long and index what was found (0: no limit)")
-	fs.StringVar(&c.Qdrant, "qdrant", c.Qdrant, "Qdrant HOST:PORT to index into instead of --data (not supported yet)")
 	embedModelFlag(fs, c)
 	fs.BoolVar(&c.JSON, "json", c.JSON, "print the result as one JSON object")
 }
@@ -99,13 +104,13 @@ func serveOnlyFlags(fs *flag.FlagSet, c *Config) {
 }
 
 func serveFlags(fs *flag.FlagSet, c *Config) {
-	dataFlag(fs, c)
+	indexFlags(fs, c)
 	serveOnlyFlags(fs, c)
 	embedModelFlag(fs, c)
 }
 
 func askFlags(fs *flag.FlagSet, c *Config) {
-	dataFlag(fs, c)
+	indexFlags(fs, c)
 	fs.BoolVar(&c.JSON, "json", c.JSON, "print the answer as one JSON object")
 	fs.StringVar(&c.Customer, "customer", c.Customer, "answer as this customer id (profiles are not supported yet: answers are anonymous)")
 	modelFlags(fs, c)
@@ -113,7 +118,7 @@ func askFlags(fs *flag.FlagSet, c *Config) {
 }
 
 func pagesFlags(fs *flag.FlagSet, c *Config) {
-	dataFlag(fs, c)
+	indexFlags(fs, c)
 	fs.BoolVar(&c.JSON, "json", c.JSON, "print a JSON array")
 }
 
@@ -143,7 +148,9 @@ func (c Config) validateCrawl() error {
 		errs = append(errs, fmt.Errorf("--concurrency (SITEBOT_CONCURRENCY) must be between 1 and 64, got %d", c.Concurrency))
 	}
 	if c.Qdrant != "" {
-		errs = append(errs, errors.New("--qdrant (SITEBOT_QDRANT) is not supported in this version; leave it unset to use the embedded index in --data"))
+		if _, _, err := net.SplitHostPort(c.Qdrant); err != nil {
+			errs = append(errs, fmt.Errorf("--qdrant (SITEBOT_QDRANT) must be HOST:PORT, e.g. localhost:6334, got %q", c.Qdrant))
+		}
 	}
 	if c.EmbedModel != "" {
 		if _, err := c.OllamaURL(); err != nil {

@@ -17,7 +17,6 @@ import (
 
 	"github.com/sitebot/sitebot/crawler"
 	"github.com/sitebot/sitebot/indexer"
-	"github.com/sitebot/sitebot/indexer/embedded"
 )
 
 func runCrawl(ctx context.Context, e *env, args []string) error {
@@ -37,10 +36,7 @@ func crawlSite(ctx context.Context, e *env, start string) (indexer.Stats, error)
 	if err := checkStartURL(start); err != nil {
 		return indexer.Stats{}, err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return indexer.Stats{}, fmt.Errorf("create data directory: %w", err)
-	}
-	ix, err := embedded.Open(ctx, cfg.indexPath())
+	ix, err := openIndex(ctx, cfg, true)
 	if err != nil {
 		return indexer.Stats{}, err
 	}
@@ -72,7 +68,7 @@ func crawlSite(ctx context.Context, e *env, start string) (indexer.Stats, error)
 		return sum, noText(sum, start)
 	}
 	fmt.Fprintf(e.stdout, "Indexed %s into %s: %d pages (%d new, %d changed, %d unchanged), %d removed, %d skipped, %d chunks in %.1fs.\n",
-		start, cfg.DataDir, sum.Pages, sum.New, sum.Changed, sum.Unchanged, sum.Removed, sum.Skipped, sum.Chunks, sum.Seconds)
+		start, cfg.where(), sum.Pages, sum.New, sum.Changed, sum.Unchanged, sum.Removed, sum.Skipped, sum.Chunks, sum.Seconds)
 	if report.Truncated {
 		fmt.Fprintf(e.stdout, "Stopped early (%s): pages not reached were kept in the index.\n", report.StopReason)
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/sitebot/sitebot/indexer"
-	"github.com/sitebot/sitebot/indexer/embedded"
 	"github.com/sitebot/sitebot/llm"
 )
 
@@ -26,7 +25,7 @@ const (
 // model differs from the index's, or when Ollama does not answer or lacks
 // the model: a crawl with --embed-model never quietly builds a
 // keyword-only index.
-func crawlIndexer(ctx context.Context, cfg Config, ix *embedded.Index, stderr io.Writer) (*indexer.Indexer, error) {
+func crawlIndexer(ctx context.Context, cfg Config, ix index, stderr io.Writer) (*indexer.Indexer, error) {
 	name := cfg.EmbedModel
 	built, _, err := indexer.IndexEmbedder(ctx, ix)
 	if err != nil {
@@ -78,7 +77,7 @@ type queryEmbedding struct {
 // does not answer, or lacks the model, is a warning, and questions are
 // searched by keywords alone until it answers (as answers fall back to
 // extractive ones).
-func openQueryEmbedding(ctx context.Context, cfg Config, ix *embedded.Index, log *slog.Logger) (queryEmbedding, error) {
+func openQueryEmbedding(ctx context.Context, cfg Config, ix index, log *slog.Logger) (queryEmbedding, error) {
 	built, dim, err := indexer.IndexEmbedder(ctx, ix)
 	if err != nil {
 		return queryEmbedding{}, err

@@ -17,7 +17,7 @@ import (
 )
 
 func evalFlags(fs *flag.FlagSet, c *Config) {
-	dataFlag(fs, c)
+	indexFlags(fs, c)
 	fs.BoolVar(&c.JSON, "json", c.JSON, "print the figures as one JSON object")
 	fs.StringVar(&c.Site, "site", c.Site, `only the questions whose "site" is this`)
 	fs.IntVar(&c.Concurrency, "concurrency", c.Concurrency, "questions answered at the same time")

@@ -4,19 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
-	"os"
 	"time"
 
 	"github.com/sitebot/sitebot/conversation"
 	"github.com/sitebot/sitebot/crawler"
 	"github.com/sitebot/sitebot/indexer"
-	"github.com/sitebot/sitebot/indexer/embedded"
 	"github.com/sitebot/sitebot/llm"
 	"github.com/sitebot/sitebot/retriever"
 	"github.com/sitebot/sitebot/server"
@@ -25,7 +22,7 @@ import (
 
 // app is the wired-up answering side: index, retriever, model and server.
 type app struct {
-	index     *embedded.Index
+	index     index
 	retriever *retriever.Retriever
 	conv      *conversation.Store
 	server    *server.Server
@@ -41,10 +38,7 @@ func (a *app) Close() error {
 // snippet is what the server's home page shows ("" for ask).
 func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*app, error) {
 	cfg := e.cfg
-	if _, err := os.Stat(cfg.indexPath()); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no index in %s: run 'sitebot crawl URL' first, or point --data at the directory it wrote", cfg.DataDir)
-	}
-	ix, err := embedded.Open(ctx, cfg.indexPath())
+	ix, err := openIndex(ctx, cfg, false)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +92,7 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 // which crawls whatever the operator names (intranet sites included), it
 // refuses internal addresses outside allow, checked at dial time so that
 // redirects and DNS rebinding cannot get around it.
-func adminCrawl(ix *embedded.Index, allow []netip.Prefix, log *slog.Logger, opts ...indexer.Option) server.CrawlFunc {
+func adminCrawl(ix indexer.Store, allow []netip.Prefix, log *slog.Logger, opts ...indexer.Option) server.CrawlFunc {
 	idx := indexer.New(ix, opts...)
 	return func(ctx context.Context, start string) (indexer.Stats, error) {
 		st, _, err := idx.Crawl(ctx, crawler.Options{
@@ -130,7 +124,7 @@ func openModel(ctx context.Context, cfg Config, log *slog.Logger) (server.Model,
 
 // siteOrigins lists the origins of the indexed pages: the widget is pasted
 // into those sites, so their browsers may call the chat API.
-func siteOrigins(ctx context.Context, ix *embedded.Index) ([]string, error) {
+func siteOrigins(ctx context.Context, ix indexer.Store) ([]string, error) {
 	urls, err := ix.PageURLs(ctx)
 	if err != nil {
 		return nil, err

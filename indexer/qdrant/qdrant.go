@@ -96,6 +96,10 @@ type Config struct {
 	// Dim is the dimension of the chunks' dense vectors (the embedder's);
 	// 0 for a keyword-only index.
 	Dim int
+	// AnyDim opens an existing collection with whatever dense vectors it
+	// has (Dim is ignored), for commands that read the embedder from the
+	// index; a missing collection is created keyword-only.
+	AnyDim bool
 }
 
 // Index is a sitebot index in a Qdrant collection. It is safe for
@@ -104,6 +108,7 @@ type Index struct {
 	client *qd.Client
 	col    string
 	dim    int
+	anyDim bool
 	addr   string
 }
 
@@ -136,7 +141,10 @@ func Open(ctx context.Context, cfg Config) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("qdrant: open %s: %w", cfg.Addr, err)
 	}
-	ix := &Index{client: client, col: cfg.Collection, dim: cfg.Dim, addr: cfg.Addr}
+	ix := &Index{client: client, col: cfg.Collection, dim: cfg.Dim, anyDim: cfg.AnyDim, addr: cfg.Addr}
+	if cfg.AnyDim {
+		ix.dim = 0
+	}
 	if err := ix.init(ctx); err != nil {
 		client.Close()
 		return nil, fmt.Errorf("qdrant: open %s collection %s: %w", cfg.Addr, cfg.Collection, err)
@@ -207,6 +215,9 @@ func (ix *Index) check(ctx context.Context) error {
 		return fmt.Errorf("the collection has no sparse vector %q with the IDF modifier: it is not a sitebot index; choose another collection", sparseName)
 	}
 	dense := params.GetVectorsConfig().GetParamsMap().GetMap()[denseName]
+	if ix.anyDim && dense != nil {
+		ix.dim = int(dense.GetSize())
+	}
 	switch {
 	case dense == nil && ix.dim > 0:
 		return fmt.Errorf("the index was built without embeddings, but the embedder gives %d-dimensional vectors: re-crawl into another collection, or drop this one", ix.dim)

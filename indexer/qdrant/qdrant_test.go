@@ -183,3 +183,21 @@ func TestPointIDIsUUID(t *testing.T) {
 	assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, id)
 	assert.NotEqual(t, id, pointID(kindPage, "https://x.test/a#0").GetUuid())
 }
+
+func TestOpenAnyDim(t *testing.T) {
+	ctx := context.Background()
+	addr := startFake(t)
+	ix, err := Open(ctx, Config{Addr: addr, Collection: "dense", Dim: 8})
+	require.NoError(t, err)
+	require.NoError(t, ix.Close())
+
+	ix, err = Open(ctx, Config{Addr: addr, Collection: "dense", AnyDim: true})
+	require.NoError(t, err, "AnyDim takes the collection's dimension")
+	assert.True(t, ix.Hybrid())
+	require.NoError(t, ix.Close())
+
+	ix, err = Open(ctx, Config{Addr: addr, Collection: "fresh", AnyDim: true, Dim: 8})
+	require.NoError(t, err)
+	assert.False(t, ix.Hybrid(), "a missing collection is created keyword-only")
+	require.NoError(t, ix.Close())
+}
