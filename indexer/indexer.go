@@ -71,6 +71,9 @@ type Embedder func(ctx context.Context, texts []string) ([][]float32, error)
 type Hit struct {
 	Chunk
 	Score float64 // higher is better; comparable within one result list only
+	// Confidence, set by the retriever, is the share of the question's
+	// content words the chunk holds (0..1), for the scope gate.
+	Confidence float64
 }
 
 // Section is the chunk's heading path without the leading headings that

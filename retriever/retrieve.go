@@ -163,6 +163,8 @@ func dedupe(hits []indexer.Hit, k int) []indexer.Hit {
 // answerable from out-of-scope questions of dev.jsonl slightly worse (typos
 // and unseen words of answerable questions weigh too much), so every term
 // counts the same.
+//
+// It also sets each hit's own Confidence to cover(h).
 func Confidence(question string, hits []indexer.Hit) float64 {
 	q := indexer.AnalyzeQuery(question, hitLangs(hits))
 	if len(q) == 0 || len(hits) == 0 {
@@ -170,7 +172,7 @@ func Confidence(question string, hits []indexer.Hit) float64 {
 	}
 	found := make([]bool, len(q))
 	best := 0
-	for _, h := range hits {
+	for j, h := range hits {
 		doc := chunkTerms(h.Chunk)
 		n := 0
 		for i, t := range q {
@@ -180,6 +182,7 @@ func Confidence(question string, hits []indexer.Hit) float64 {
 			}
 		}
 		best = max(best, n)
+		hits[j].Confidence = float64(n) / float64(len(q)) // cover(h)
 	}
 	together := 0
 	for _, f := range found {

@@ -141,3 +141,14 @@ func TestRetrieveEmbedded(t *testing.T) {
 	assert.Empty(t, none.Hits)
 	assert.Zero(t, none.Confidence)
 }
+
+func TestPerHitConfidence(t *testing.T) {
+	hits := []indexer.Hit{
+		{Chunk: indexer.Chunk{URL: "https://s.test/a", Title: "Cancel your subscription", Text: "Open billing and cancel the subscription.", Lang: "en"}},
+		{Chunk: indexer.Chunk{URL: "https://s.test/b", Title: "Billing", Text: "Invoices are sent by email.", Lang: "en"}},
+	}
+	c := Confidence("how do I cancel my subscription", hits)
+	assert.InDelta(t, 1, hits[0].Confidence, 1e-9)
+	assert.Zero(t, hits[1].Confidence)
+	assert.InDelta(t, 1, c, 1e-9)
+}
