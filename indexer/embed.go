@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Meta keys under which an index records the embedder that built it: the
@@ -155,9 +156,9 @@ func (ix *Indexer) CheckEmbedder(ctx context.Context) error {
 }
 
 // embedChunks sets the Vector of every chunk, in batches of ix.batch texts
-// with at most ix.conc requests in flight for the whole Indexer; the first
-// error cancels the other requests. It records the dimension in the index
-// the first time it learns it and refuses vectors of another dimension.
+// with at most ix.conc requests in flight; the first error cancels the
+// other requests. It records the dimension in the index the first time it
+// learns it and refuses vectors of another dimension.
 func (ix *Indexer) embedChunks(ctx context.Context, chunks []*Chunk) error {
 	if ix.embed == nil || len(chunks) == 0 {
 		return nil
@@ -166,45 +167,31 @@ func (ix *Indexer) embedChunks(ctx context.Context, chunks []*Chunk) error {
 	for i, c := range chunks {
 		texts[i] = EmbedText(*c)
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var (
-		wg       sync.WaitGroup
-		once     sync.Once
-		firstErr error
-	)
-	fail := func(err error) {
-		once.Do(func() { firstErr = err; cancel(err) })
-	}
-batches:
-	for start := 0; start < len(texts); start += ix.batch {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(ix.conc)
+	for start := 0; start < len(texts) && gctx.Err() == nil; start += ix.batch {
 		end := min(start+ix.batch, len(texts))
-		select {
-		case ix.sem <- struct{}{}:
-		case <-ctx.Done():
-			break batches
-		}
-		wg.Go(func() {
-			defer func() { <-ix.sem }()
-			vecs, err := ix.embed(ctx, texts[start:end])
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err // an earlier batch failed: send no more
+			}
+			vecs, err := ix.embed(gctx, texts[start:end])
 			if err != nil {
-				fail(fmt.Errorf("indexer: embed with %s: %w", ix.embedName, err))
-				return
+				return fmt.Errorf("indexer: embed with %s: %w", ix.embedName, err)
 			}
 			if len(vecs) != end-start {
-				fail(fmt.Errorf("indexer: embed with %s: %d vectors for %d texts", ix.embedName, len(vecs), end-start))
-				return
+				return fmt.Errorf("indexer: embed with %s: %d vectors for %d texts", ix.embedName, len(vecs), end-start)
 			}
 			for i, v := range vecs {
 				chunks[start+i].Vector = v
 			}
+			return nil
 		})
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	if err := context.Cause(ctx); err != nil {
+	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("indexer: embed: %w", err)
 	}
 	return ix.checkDim(ctx, chunks)

@@ -71,7 +71,6 @@ type Indexer struct {
 	embed     Embedder // nil: keyword search only
 	batch     int      // texts per embedding request
 	conc      int      // embedding requests in flight at once
-	sem       chan struct{}
 
 	mu      sync.Mutex
 	checked bool // CheckEmbedder passed
@@ -86,7 +85,6 @@ func New(s Store, opts ...Option) *Indexer {
 	for _, o := range opts {
 		o(ix)
 	}
-	ix.sem = make(chan struct{}, ix.conc)
 	return ix
 }
 
