@@ -124,7 +124,7 @@ func extract(doc *goquery.Document, base *url.URL, header http.Header, agent str
 	w.endSection()
 	sections := w.sections
 	if ex.page.Lang == "" {
-		ex.page.Lang = detectLang(sectionsText(sections))
+		ex.page.Lang = DetectLang(sectionsText(sections))
 	}
 	langs := make([]string, len(sections)) // each section's own language
 	for i := range sections {

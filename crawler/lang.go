@@ -16,10 +16,10 @@ const (
 	maxDetectBytes      = 4096 // the text's start is enough and keeps detection cheap
 )
 
-// detectLang returns the ISO 639-1 code of text's language, or "" when the
+// DetectLang returns the ISO 639-1 code of text's language, or "" when the
 // text is too short, the detector is unsure, or the language has no
 // two-letter code.
-func detectLang(text string) string {
+func DetectLang(text string) string {
 	if len(text) > maxDetectBytes {
 		cut := maxDetectBytes
 		for cut > 0 && !utf8.RuneStart(text[cut]) {

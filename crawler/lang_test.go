@@ -30,7 +30,7 @@ func TestDetectLang(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.want+"/"+firstWords(tt.text), func(t *testing.T) {
-			assert.Equal(t, tt.want, detectLang(tt.text))
+			assert.Equal(t, tt.want, DetectLang(tt.text))
 		})
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/abadojack/whatlanggo"
 	"github.com/blevesearch/snowballstem"
 	"github.com/blevesearch/snowballstem/danish"
 	"github.com/blevesearch/snowballstem/dutch"
@@ -21,6 +20,8 @@ import (
 	"github.com/blevesearch/snowballstem/spanish"
 	"github.com/blevesearch/snowballstem/swedish"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/sitebot/sitebot/crawler"
 )
 
 // Text analysis shared by every index backend: documents and questions go
@@ -105,38 +106,16 @@ func normLang(lang string) string {
 	return lang
 }
 
-// Language detection of documents without a language: like the crawler,
-// only on text long enough for whatlanggo to be right.
-const (
-	minDetectWords      = 20
-	minDetectConfidence = 0.5
-	maxDetectBytes      = 4096
-)
-
 // DocLang returns the language text is analysed in: lang when it has a
 // stemmer ("en-GB" → "en"); when lang is "" (unknown), the language
-// whatlanggo detects in text if the text is long enough and the detection
-// sure and stemmed; else "" (no stemming). A known language without a
+// crawler detects in text (crawler.DetectLang: long enough text, a sure
+// detection) when it has a stemmer; else "" (no stemming). A known language without a
 // stemmer is not second-guessed.
 func DocLang(text, lang string) string {
 	if strings.TrimSpace(lang) != "" {
 		return normLang(lang)
 	}
-	if len(text) > maxDetectBytes {
-		cut := maxDetectBytes
-		for cut > 0 && !utf8.RuneStart(text[cut]) {
-			cut--
-		}
-		text = text[:cut]
-	}
-	if len(strings.Fields(text)) < minDetectWords {
-		return ""
-	}
-	info := whatlanggo.Detect(text)
-	if info.Lang < 0 || info.Confidence < minDetectConfidence {
-		return ""
-	}
-	return normLang(info.Lang.Iso6391())
+	return normLang(crawler.DetectLang(text))
 }
 
 // ChunkLang is the language a chunk is analysed in: DocLang of its title,
