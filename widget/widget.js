@@ -256,11 +256,38 @@
       scroll();
     }
 
+    // setText shows text in a bubble as text only; the only markup it makes
+    // is a link for each occurrence of one of the answer's own source URLs
+    // (already checked to be http(s)), so a quoted "(https://site/page)"
+    // can be clicked. Nothing else in the text can become an element.
+    function setText(b, text, sources) {
+      var t = b.querySelector('.sb-text');
+      t.textContent = '';
+      var urls = [];
+      (sources || []).forEach(function (s) {
+        var u = s && httpURL(s.url);
+        if (u && s.url && urls.indexOf(String(s.url)) < 0) urls.push(String(s.url));
+      });
+      urls.sort(function (x, y) { return y.length - x.length; }); // longest first
+      var rest = text;
+      while (rest) {
+        var at = -1, hit = '';
+        urls.forEach(function (u) {
+          var i = rest.indexOf(u);
+          if (i >= 0 && (at < 0 || i < at)) { at = i; hit = u; }
+        });
+        if (at < 0) { t.appendChild(document.createTextNode(rest)); break; }
+        if (at > 0) t.appendChild(document.createTextNode(rest.slice(0, at)));
+        t.appendChild(el('a', { href: httpURL(hit).href, target: '_blank', rel: 'noopener noreferrer' }, hit));
+        rest = rest.slice(at + hit.length);
+      }
+    }
+
     // finish shows the final state of an answer bubble from a chat response.
     function finish(b, resp) {
       var entry = { who: 'bot', text: String(resp.answer || ''), sources: [], cls: '' };
       b.classList.remove('sb-pending');
-      b.querySelector('.sb-text').textContent = entry.text;
+      setText(b, entry.text, Array.isArray(resp.sources) ? resp.sources : []);
       if (resp.handoff) {
         entry.cls = 'sb-handoff';
         b.classList.add('sb-handoff');
@@ -294,7 +321,7 @@
       bubble('bot', T.welcome, 'sb-welcome');
       transcript.forEach(function (m) {
         var b = bubble(m.who === 'user' ? 'user' : 'bot', m.text, m.cls || '');
-        if (m.sources) renderSources(b, m.sources);
+        if (m.sources) { setText(b, String(m.text || ''), m.sources); renderSources(b, m.sources); }
         if (m.note) b.appendChild(el('div', { 'class': 'sb-note' }, m.note));
       });
     }

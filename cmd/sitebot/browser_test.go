@@ -61,6 +61,16 @@ func TestWidgetEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, answer)
 
+	// The quoted page's URL in the extractive answer is a link, and only
+	// the answer's own sources become links.
+	inText, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(`+shadowRoot+
+		`.querySelectorAll('.sb-msg.sb-bot:not(.sb-welcome) .sb-text a')).map(a => a.href)`))
+	require.NoError(t, err)
+	require.NotEmpty(t, inText, "the source URL quoted in the answer is clickable")
+	for _, l := range inText {
+		assert.Contains(t, links, l)
+	}
+
 	// The server's own page embeds the widget too, for trying it out.
 	resp, err := http.Get(base + "/")
 	require.NoError(t, err)
