@@ -657,6 +657,13 @@ func (r *run) addSitemap(raw string, named bool) {
 	if r.sitemaps[key] {
 		return
 	}
+	// A sitemap that robots.txt names is an invitation; the /sitemap.xml
+	// sitebot guesses on its own obeys the rules like any other URL.
+	if rb := r.c.cachedRobots(origin(v)); !named && rb != nil && !rb.Allowed(r.c.agent, key) {
+		r.sitemaps[key] = true
+		r.addSkip(key, "disallowed by robots.txt")
+		return
+	}
 	if len(r.sitemaps) >= maxSitemaps {
 		r.addSkip(key, fmt.Sprintf("more than %d sitemaps", maxSitemaps))
 		return

@@ -3,6 +3,10 @@ package crawler
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -69,4 +73,30 @@ func TestParseSitemapOrdersByLastmod(t *testing.T) {
 	assert.Empty(t, sitemaps)
 	assert.Equal(t, []string{"https://s.test/newest", "https://s.test/new", "https://s.test/old",
 		"https://s.test/undated", "https://s.test/bad-date"}, pages)
+}
+
+// TestGuessedSitemapObeysRobots: /sitemap.xml, which sitebot tries on its
+// own, is not fetched when robots.txt disallows it; a sitemap that
+// robots.txt names is fetched even under a disallowed path.
+func TestGuessedSitemapObeysRobots(t *testing.T) {
+	var guessed, named atomic.Int32
+	var srv *httptest.Server
+	srv = testSite(t, map[string]http.HandlerFunc{
+		"/robots.txt": func(w http.ResponseWriter, _ *http.Request) {
+			fmt.Fprintf(w, "User-agent: *\nDisallow: /sitemap.xml\nDisallow: /maps/\nSitemap: %s/maps/pages.xml\n", srv.URL)
+		},
+		"/":            serveHTML(htmlPage("Home")),
+		"/sitemap.xml": func(w http.ResponseWriter, _ *http.Request) { guessed.Add(1) },
+		"/maps/pages.xml": func(w http.ResponseWriter, _ *http.Request) {
+			named.Add(1)
+			fmt.Fprintf(w, `<urlset><url><loc>%s/listed</loc></url></urlset>`, srv.URL)
+		},
+		"/listed": serveHTML(htmlPage("Listed")),
+	})
+	pages, rep, err := crawlCollect(t, Options{}, srv.URL+"/")
+	require.NoError(t, err)
+	assert.Zero(t, guessed.Load(), "a disallowed /sitemap.xml is not fetched")
+	assert.EqualValues(t, 1, named.Load())
+	assert.Contains(t, pages, srv.URL+"/listed")
+	assert.Contains(t, skipReasons(rep)[srv.URL+"/sitemap.xml"], "robots.txt")
 }
