@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ollama/ollama/api"
@@ -54,7 +55,16 @@ type Client struct {
 	keepAlive   time.Duration
 	temperature float64
 	maxTokens   int
+	// modelCtx is the model's context window in tokens, from /api/show
+	// (Check) or WithModelContext; 0: unknown.
+	modelCtx atomic.Int64
+	// tokens estimates prompt sizes, calibrated by the model's own counts.
+	tokens TokenCounter
 }
+
+// numCtxStep is what num_ctx is rounded up to: Ollama reloads the model
+// when num_ctx changes, so it should change rarely.
+const numCtxStep = 512
 
 // Option changes a Client's generation settings.
 type Option func(*Client)
@@ -66,6 +76,16 @@ func WithNumCtx(n int) Option {
 	return func(c *Client) {
 		if n > 0 {
 			c.numCtx = n
+		}
+	}
+}
+
+// WithModelContext sets the model's context window in tokens, when known
+// better than what Check reads from Ollama (the model's trained length).
+func WithModelContext(n int) Option {
+	return func(c *Client) {
+		if n > 0 {
+			c.modelCtx.Store(int64(n))
 		}
 	}
 }
@@ -142,10 +162,59 @@ func (c *Client) Check(ctx context.Context) error {
 	want := canonicalName(c.model)
 	for _, m := range list.Models {
 		if canonicalName(m.Name) == want || canonicalName(m.Model) == want {
+			c.learnContext(ctx)
 			return nil
 		}
 	}
 	return &modelMissingError{model: c.model}
+}
+
+// learnContext reads the model's trained context length from /api/show
+// ("<arch>.context_length"), unless it is known already. Failing is fine:
+// the window stays unknown and only num_ctx bounds prompts.
+func (c *Client) learnContext(ctx context.Context) {
+	if c.modelCtx.Load() > 0 {
+		return
+	}
+	show, err := c.api.Show(ctx, &api.ShowRequest{Model: c.model})
+	if err != nil {
+		return
+	}
+	for k, v := range show.ModelInfo {
+		if n, ok := v.(float64); ok && strings.HasSuffix(k, ".context_length") && n > 0 {
+			c.modelCtx.Store(int64(n))
+			return
+		}
+	}
+}
+
+// Tokens is the client's token counter: estimates of prompt sizes for this
+// model, calibrated after every chat by the count Ollama reports.
+func (c *Client) Tokens() *TokenCounter { return &c.tokens }
+
+// PromptLimit is the most tokens a prompt may take so that the answer
+// (WithMaxTokens) still fits the model's context window, or 0 when the
+// window is unknown (see Check, WithModelContext).
+func (c *Client) PromptLimit() int {
+	n := int(c.modelCtx.Load())
+	if n <= 0 {
+		return 0
+	}
+	return max(n-c.maxTokens, 1)
+}
+
+// NumCtx is the num_ctx sent with a prompt of promptTokens estimated
+// tokens: enough for the prompt and the longest answer, rounded up to a
+// multiple of 512, never below the configured default (WithNumCtx), and
+// never above the model's context window when it is known (Ollama would cut
+// it there anyway).
+func (c *Client) NumCtx(promptTokens int) int {
+	need := (promptTokens + c.maxTokens + numCtxStep - 1) / numCtxStep * numCtxStep
+	n := max(c.numCtx, need)
+	if limit := int(c.modelCtx.Load()); limit > 0 {
+		n = min(n, limit)
+	}
+	return n
 }
 
 // Chat sends msgs to the model and streams its answer: onToken (may be nil)
@@ -153,7 +222,22 @@ func (c *Client) Check(ctx context.Context) error {
 // generation and is returned wrapped; so does the cancellation of ctx (the
 // connection is closed, which stops the model on the server). Chat returns
 // the whole answer, or the part received before an error.
+//
+// Before the call, Chat estimates the prompt's tokens and sets num_ctx (see
+// NumCtx); when the model's window is known and the prompt does not leave
+// room for the answer, the oldest history turns are left out (never the
+// first message, the rules, nor the last, the question: a caller should fit
+// its passages with PromptWithin and PromptLimit first). After the call,
+// the real prompt size that Ollama reports calibrates Tokens.
 func (c *Client) Chat(ctx context.Context, msgs []Message, onToken func(string) error) (string, error) {
+	est := c.tokens.ChatTokens(msgs)
+	if limit := c.PromptLimit(); limit > 0 && est > limit && len(msgs) > 2 {
+		for len(msgs) > 2 && est > limit {
+			est -= c.tokens.Tokens(msgs[1].Content) + MessageOverhead
+			msgs = append(msgs[:1:1], msgs[2:]...)
+		}
+	}
+	numCtx := c.NumCtx(est)
 	req := &api.ChatRequest{
 		Model:     c.model,
 		Messages:  make([]api.Message, len(msgs)),
@@ -161,7 +245,7 @@ func (c *Client) Chat(ctx context.Context, msgs []Message, onToken func(string) 
 		KeepAlive: &api.Duration{Duration: c.keepAlive},
 		Think:     &api.ThinkValue{Value: false}, // a thinking model must not stream its reasoning to visitors
 		Options: map[string]any{
-			"num_ctx":     c.numCtx,
+			"num_ctx":     numCtx,
 			"temperature": c.temperature,
 			"num_predict": c.maxTokens,
 		},
@@ -185,6 +269,10 @@ func (c *Client) Chat(ctx context.Context, msgs []Message, onToken func(string) 
 		}
 		if r.Done {
 			done = true
+			// A count near num_ctx may be a truncated prompt: not a measure.
+			if n := r.Metrics.PromptEvalCount; n > 0 && n < numCtx*9/10 {
+				c.tokens.Observe(msgs, n)
+			}
 		}
 		return nil
 	})

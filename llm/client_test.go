@@ -25,6 +25,9 @@ type fakeOllama struct {
 	models []string      // pulled models, as /api/tags names them
 	tokens []string      // what /api/chat streams
 	delay  time.Duration // between two streamed chunks
+	// promptTokens is the prompt_eval_count of the final chunk (0: none);
+	// contextLength the "<arch>.context_length" /api/show reports (0: none).
+	promptTokens, contextLength int
 
 	mu      sync.Mutex
 	lastReq map[string]any // the last /api/chat body
@@ -48,6 +51,13 @@ func newFakeOllama(t *testing.T, models, tokens []string) *fakeOllama {
 		_ = json.NewEncoder(w).Encode(list)
 	})
 	mux.HandleFunc("POST /api/chat", f.chat)
+	mux.HandleFunc("POST /api/show", func(w http.ResponseWriter, r *http.Request) {
+		info := map[string]any{"general.architecture": "llama"}
+		if f.contextLength > 0 {
+			info["llama.context_length"] = f.contextLength
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"model_info": info})
+	})
 	f.Server = httptest.NewServer(mux)
 	t.Cleanup(f.Close)
 	return f
@@ -87,7 +97,7 @@ func (f *fakeOllama) chat(w http.ResponseWriter, r *http.Request) {
 		f.sent++
 		f.mu.Unlock()
 	}
-	_ = enc.Encode(map[string]any{"model": model, "message": map[string]string{"role": "assistant", "content": ""}, "done": true, "done_reason": "stop", "eval_count": len(f.tokens)})
+	_ = enc.Encode(map[string]any{"model": model, "message": map[string]string{"role": "assistant", "content": ""}, "done": true, "done_reason": "stop", "eval_count": len(f.tokens), "prompt_eval_count": f.promptTokens})
 }
 
 func (f *fakeOllama) client(t *testing.T, model string, opts ...Option) *Client {
@@ -242,4 +252,58 @@ func TestCanonicalName(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, canonicalName(tt.in), tt.in)
 	}
+}
+
+func TestChatSizesNumCtx(t *testing.T) {
+	f := newFakeOllama(t, []string{"tiny"}, []string{"ok"})
+	c := f.client(t, "tiny", WithMaxTokens(100))
+
+	numCtx := func() float64 {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.lastReq["options"].(map[string]any)["num_ctx"].(float64)
+	}
+	_, err := c.Chat(t.Context(), []Message{{Role: "user", Content: "hi"}}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, float64(DefaultNumCtx), numCtx(), "never below the default")
+
+	long := strings.Repeat("word ", 3000) // ~4500 estimated tokens
+	_, err = c.Chat(t.Context(), []Message{{Role: "user", Content: long}}, nil)
+	require.NoError(t, err)
+	want := (c.Tokens().ChatTokens([]Message{{Content: long}}) + 100 + 511) / 512 * 512
+	assert.Equal(t, float64(want), numCtx(), "prompt + answer, rounded up to 512")
+	assert.Zero(t, int(want)%512)
+}
+
+func TestChatCalibratesAndGuardsContext(t *testing.T) {
+	f := newFakeOllama(t, []string{"tiny"}, []string{"ok"})
+	f.contextLength = 1024
+	c := f.client(t, "tiny", WithMaxTokens(200))
+	require.NoError(t, c.Check(t.Context()))
+	assert.Equal(t, 824, c.PromptLimit(), "context length from /api/show minus the answer")
+	assert.Equal(t, 1024, c.NumCtx(5000), "never above the model's window")
+
+	// The real count calibrates the counter.
+	msgs := []Message{{Role: "system", Content: strings.Repeat("abcd ", 100)}, {Role: "user", Content: "q"}}
+	f.promptTokens = 125 + 2*MessageOverhead
+	_, err := c.Chat(t.Context(), msgs, nil)
+	require.NoError(t, err)
+	ok, ratio := c.Tokens().Calibrated()
+	require.True(t, ok)
+	assert.InDelta(t, 501.0/125*0.9, ratio, 0.01)
+
+	// A prompt over the limit loses its oldest history turns, never the
+	// rules or the question.
+	f.promptTokens = 0
+	rules := Message{Role: "system", Content: "rules"}
+	big := strings.Repeat("history ", 300)
+	_, err = c.Chat(t.Context(), []Message{rules, {Role: "user", Content: big}, {Role: "assistant", Content: big}, {Role: "user", Content: "question"}}, nil)
+	require.NoError(t, err)
+	f.mu.Lock()
+	sent := f.lastReq["messages"].([]any)
+	f.mu.Unlock()
+	require.NotEmpty(t, sent)
+	assert.Equal(t, "rules", sent[0].(map[string]any)["content"])
+	assert.Equal(t, "question", sent[len(sent)-1].(map[string]any)["content"])
+	assert.Less(t, len(sent), 4)
 }

@@ -202,3 +202,7 @@ var stopWords = func() map[string]bool {
 	}
 	return m
 }()
+
+// IsStopWord reports whether w (a lower-case word) is one of the frequent
+// words that say nothing about a question's topic.
+func IsStopWord(w string) bool { return stopWords[w] }

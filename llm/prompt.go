@@ -34,22 +34,30 @@ type promptSource struct {
 // then a user message holding the numbered passages and the question.
 // The passages are marked as data, and anything in them that looks like a
 // source tag is neutralised so a page cannot forge or close a source.
+// Prompt puts no limit on the size of the chat; see PromptWithin.
 func Prompt(question string, passages []Passage, history []Message) []Message {
-	data := struct {
-		NoAnswer string
-		Sources  []promptSource
-		Question string
-	}{NoAnswer: NoAnswer, Question: neutralise(strings.TrimSpace(question))}
-	for i, p := range passages {
-		data.Sources = append(data.Sources, promptSource{
-			ID:    i + 1,
-			URL:   attr(p.URL),
-			Title: attr(label(p)),
-			Text:  neutralise(strings.TrimSpace(p.Text)),
-		})
-	}
+	msgs, _ := PromptWithin(question, passages, history, 0, nil)
+	return msgs
+}
 
-	msgs := []Message{{Role: "system", Content: render("system", data)}}
+// promptData is what the prompt template renders.
+type promptData struct {
+	NoAnswer string
+	Sources  []promptSource
+	Question string
+}
+
+func newPromptData(question string) promptData {
+	return promptData{NoAnswer: NoAnswer, Question: neutralise(strings.TrimSpace(question))}
+}
+
+func sourceOf(id int, p Passage, text string) promptSource {
+	return promptSource{ID: id, URL: attr(p.URL), Title: attr(label(p)), Text: neutralise(strings.TrimSpace(text))}
+}
+
+// historyTurns keeps the user and assistant turns of history that have
+// text, each cut to maxHistoryChars, the last maxHistoryMessages of them.
+func historyTurns(history []Message) []Message {
 	var turns []Message
 	for _, m := range history {
 		if (m.Role == "user" || m.Role == "assistant") && strings.TrimSpace(m.Content) != "" {
@@ -59,8 +67,7 @@ func Prompt(question string, passages []Passage, history []Message) []Message {
 	if len(turns) > maxHistoryMessages {
 		turns = turns[len(turns)-maxHistoryMessages:]
 	}
-	msgs = append(msgs, turns...)
-	return append(msgs, Message{Role: "user", Content: render("user", data)})
+	return turns
 }
 
 // IsNoAnswer reports whether a model's reply is (or contains) the NoAnswer
@@ -135,3 +142,7 @@ func truncate(s string, n int) string {
 	}
 	return strings.TrimRightFunc(cut, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) }) + "…"
 }
+
+// SystemRules is the text of the system message every prompt starts with.
+// A reply that repeats it leaks the rules; callers can screen for that.
+func SystemRules() string { return render("system", newPromptData("")) }
