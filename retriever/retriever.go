@@ -17,4 +17,8 @@ type Searcher interface {
 type Result struct {
 	Hits       []indexer.Hit // best first, at most one per URL (page section)
 	Confidence float64       // 0..1: how well the best hit covers the question's content words
+	// Unknown are the question's content words that no page of the index
+	// holds (folded), which weigh more in Confidence: often the topic of a
+	// question the site cannot answer, sometimes a typo.
+	Unknown []string
 }
