@@ -15,6 +15,7 @@ import (
 	"github.com/sitebot/sitebot/conversation"
 	"github.com/sitebot/sitebot/indexer"
 	"github.com/sitebot/sitebot/llm"
+	"github.com/sitebot/sitebot/retriever"
 )
 
 // Answer modes.
@@ -47,6 +48,8 @@ type ChatResponse struct {
 	Sources        []Source `json:"sources"`
 	ConversationID string   `json:"conversation_id"`
 	HandoffReason  string   `json:"handoff_reason,omitempty"` // ReasonRequested or ReasonFrustrated
+	// ContactURL is the site's contact page, set on refusals when known (gate_handoff.go).
+	ContactURL string `json:"contact_url,omitempty"`
 }
 
 // Source is a page (section) an answer comes from.
@@ -124,9 +127,12 @@ func (s *Server) Answer(ctx context.Context, req ChatRequest, onToken func(strin
 	case intentIdentity:
 		resp.Answer = text.identity
 	default:
-		result, err := s.ret.Retrieve(ctx, question, s.cfg.TopK)
+		if s.humanOnly(question, text, &resp) { // gate_handoff.go: the operator's human-only topics
+			break
+		}
+		result, err := s.retrieve(ctx, question, history)
 		if err != nil {
-			return ChatResponse{}, fmt.Errorf("server: retrieve: %w", err)
+			return ChatResponse{}, err
 		}
 		hits, confidence = len(result.Hits), result.Confidence
 		if len(result.Hits) == 0 || result.Confidence < s.cfg.MinConfidence {
@@ -137,6 +143,7 @@ func (s *Server) Answer(ctx context.Context, req ChatRequest, onToken func(strin
 			return ChatResponse{}, err
 		}
 	}
+	s.escalate(history, text, &resp) // gate_handoff.go: repeated refusals, contact page
 	if modelAnswered := resp.Mode == ModeLLM && hits > 0 && !resp.Refused; !modelAnswered {
 		// Canned and extractive answers arrive in one piece, so that
 		// streaming clients see text arrive as they do with the model's.
@@ -154,6 +161,36 @@ func (s *Server) Answer(ctx context.Context, req ChatRequest, onToken func(strin
 	return resp, nil
 }
 
+// retrieve finds the passages for question. A follow-up question (see
+// followUpQuery) is searched with the previous question's topic words
+// added; a short question whose own search is too unsure to answer is
+// retried that way, and the surer result is kept.
+func (s *Server) retrieve(ctx context.Context, question string, history []llm.Message) (retriever.Result, error) {
+	rewritten, strong, short := followUpQuery(question, history)
+	query := question
+	if strong {
+		query = rewritten
+	}
+	result, err := s.ret.Retrieve(ctx, query, s.cfg.TopK)
+	if err != nil {
+		return retriever.Result{}, fmt.Errorf("server: retrieve: %w", err)
+	}
+	unsure := len(result.Hits) == 0 || result.Confidence < s.cfg.MinConfidence
+	if !strong && short && rewritten != "" && unsure {
+		again, err := s.ret.Retrieve(ctx, rewritten, s.cfg.TopK)
+		if err != nil {
+			return retriever.Result{}, fmt.Errorf("server: retrieve: %w", err)
+		}
+		if len(again.Hits) > 0 && again.Confidence > result.Confidence {
+			result, query = again, rewritten
+		}
+	}
+	if query != question {
+		s.log.Debug("follow-up question searched with the previous topic", "strong", strong)
+	}
+	return result, nil
+}
+
 // answerFromHits fills resp from the retrieved hits, with the model when
 // there is one (falling back to the extractive answer when the model fails
 // before the visitor saw any of its text) and extractively otherwise.
@@ -161,22 +198,32 @@ func (s *Server) answerFromHits(ctx context.Context, question string, hits []ind
 	history []llm.Message, text replies, resp *ChatResponse, streaming bool, onToken func(string) error) error {
 	passages, sources := passagesOf(hits)
 	if s.model != nil {
-		answer, emitted, err := s.chat(ctx, llm.Prompt(question, passages, history), onToken)
+		answer, emitted, err := s.modelAnswer(ctx, question, passages, sources, history, onToken)
 		switch {
 		case err == nil:
 			resp.Mode = ModeLLM
-			if llm.IsNoAnswer(answer) || strings.TrimSpace(answer) == "" {
+			if llm.IsNoAnswer(answer.text) || strings.TrimSpace(answer.text) == "" {
 				resp.Answer, resp.Refused = text.refusal, true
 				return nil
 			}
-			resp.Answer, resp.Sources = strings.TrimSpace(answer), sources
+			resp.Answer, resp.Sources = strings.TrimSpace(answer.text), answer.sources
+			return nil
+		case errors.Is(err, errPromptLeak):
+			// Injected page text can talk a model into reciting its rules:
+			// the visitor gets the refusal, never the rules.
+			s.log.Warn("answer withheld: the model repeated its system rules")
+			resp.Mode, resp.Answer, resp.Refused = ModeLLM, text.refusal, true
 			return nil
 		case ctx.Err() != nil: // the visitor left, or the answer ran out of time
 			return fmt.Errorf("server: model: %w", context.Cause(ctx))
 		case emitted && streaming: // the visitor has seen part of the answer
 			return fmt.Errorf("server: model failed mid-answer: %w", err)
+		case errors.Is(err, errQueueFull) || errors.Is(err, errQueueTimeout):
+			inFlight, waiting := s.queue.stats()
+			s.log.Warn("model busy, answering extractively", "reason", err, "in_flight", inFlight, "waiting", waiting)
+		default:
+			s.log.Warn("model failed, answering extractively", "err", err)
 		}
-		s.log.Warn("model failed, answering extractively", "err", err)
 	}
 	resp.Mode = ModeExtractive
 	answer := llm.Extract(question, passages)
@@ -196,12 +243,61 @@ func (s *Server) answerFromHits(ctx context.Context, question string, hits []ind
 	return nil
 }
 
+// modelReply is the model's answer and the sources its prompt held.
+type modelReply struct {
+	text    string
+	sources []Source
+}
+
+// modelAnswer waits for a model slot (modelQueue), builds the prompt within
+// the context budget and calls the model. Passages left out of the prompt
+// are left out of the sources too.
+func (s *Server) modelAnswer(ctx context.Context, question string, passages []llm.Passage, sources []Source,
+	history []llm.Message, onToken func(string) error) (reply modelReply, emitted bool, err error) {
+	release, err := s.queue.acquire(ctx)
+	if err != nil {
+		return modelReply{}, false, err
+	}
+	defer release()
+
+	budget := s.cfg.ContextBudget
+	var counter *llm.TokenCounter
+	if sz, ok := s.model.(promptSizer); ok {
+		counter = sz.Tokens()
+		if limit := sz.PromptLimit(); limit > 0 && limit < budget {
+			budget = limit
+		}
+	}
+	msgs, fit := llm.PromptWithin(question, passages, history, budget, counter)
+	if fit.Dropped > 0 || fit.Cut > 0 || fit.HistoryDropped > 0 || fit.Over {
+		s.log.Info("prompt fitted to the context budget",
+			"budget", budget, "passages", len(fit.Kept), "dropped", fit.Dropped, "cut", fit.Cut,
+			"history", fit.History, "history_dropped", fit.HistoryDropped, "tokens", fit.Tokens, "over", fit.Over)
+	}
+	kept := make([]Source, 0, len(fit.Kept))
+	hosts := newHostSet()
+	for k := range s.answerHosts {
+		hosts[k] = true
+	}
+	for _, i := range fit.Kept {
+		kept = append(kept, sources[i])
+		hosts.add(passages[i].URL)
+	}
+	text, emitted, err := s.chat(ctx, msgs, hosts, onToken)
+	return modelReply{text: text, sources: kept}, emitted, err
+}
+
 // chat calls the model, passing its text on to onToken except while it may
 // still turn out to be the NoAnswer sentence (which the visitor should not
 // see: they get the refusal instead). emitted reports whether anything
 // reached onToken. A model that sends nothing within FirstTokenTimeout is
 // cancelled with errFirstTokenTimeout.
-func (s *Server) chat(ctx context.Context, msgs []llm.Message, onToken func(string) error) (answer string, emitted bool, err error) {
+//
+// The text passes through a linkFilter (links to hosts other than hosts are
+// removed) and a leakGuard (a reply that recites the system rules is stopped
+// with errPromptLeak before any of them is sent) before onToken, and answer
+// is the filtered text.
+func (s *Server) chat(ctx context.Context, msgs []llm.Message, hosts hostSet, onToken func(string) error) (answer string, emitted bool, err error) {
 	mctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var started atomic.Bool
@@ -212,9 +308,16 @@ func (s *Server) chat(ctx context.Context, msgs []llm.Message, onToken func(stri
 	})
 	defer timer.Stop()
 
+	var out strings.Builder
+	guard := rulesGuard(func(tok string) error {
+		out.WriteString(tok)
+		emitted = true
+		return onToken(tok)
+	})
+	links := &linkFilter{hosts: hosts, emit: guard.Write}
 	var held strings.Builder
 	holding := true
-	answer, err = s.model.Chat(mctx, msgs, func(tok string) error {
+	raw, err := s.model.Chat(mctx, msgs, func(tok string) error {
 		started.Store(true)
 		if holding {
 			held.WriteString(tok)
@@ -227,18 +330,28 @@ func (s *Server) chat(ctx context.Context, msgs []llm.Message, onToken func(stri
 		if tok == "" {
 			return nil
 		}
-		emitted = true
-		return onToken(tok)
+		return links.Write(tok)
 	})
 	if err != nil && errors.Is(context.Cause(mctx), errFirstTokenTimeout) && ctx.Err() == nil {
 		err = fmt.Errorf("%w (%s): %w", errFirstTokenTimeout, s.cfg.FirstTokenTimeout, err)
 	}
-	if err == nil && holding && !llm.IsNoAnswer(held.String()) && strings.TrimSpace(held.String()) != "" {
-		// A short answer that looked like the start of NoAnswer to the end.
-		emitted = true
-		err = onToken(held.String())
+	if err != nil {
+		return out.String(), emitted, err
 	}
-	return answer, emitted, err
+	if holding {
+		if llm.IsNoAnswer(held.String()) {
+			return raw, emitted, nil
+		}
+		// A short answer that looked like the start of NoAnswer to the end.
+		if err := links.Write(held.String()); err != nil {
+			return out.String(), emitted, err
+		}
+	}
+	if err := links.Close(); err != nil {
+		return out.String(), emitted, err
+	}
+	err = guard.Close()
+	return out.String(), emitted, err
 }
 
 // passagesOf turns hits into the model's passages and the answer's sources,

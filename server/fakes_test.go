@@ -103,7 +103,7 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 type sseEvent struct{ Event, Data string }
 
 // readEvents parses a text/event-stream body until EOF.
-func readEvents(t *testing.T, r io.Reader) []sseEvent {
+func readEvents(t testing.TB, r io.Reader) []sseEvent {
 	t.Helper()
 	var events []sseEvent
 	var cur sseEvent

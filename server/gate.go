@@ -372,6 +372,10 @@ func guessLang(text string) string {
 // replies are the answers that need no retrieval, per language.
 type replies struct {
 	handoff, frustrated, refusal, greeting, thanks, bye, identity string
+	// repeated hands off after refusals in a row (ReasonRepeatedFailure);
+	// contact, a format with one %s for the contact page's URL, follows a
+	// refusal when the site has one.
+	repeated, contact string
 }
 
 var canned = map[string]replies{
@@ -383,6 +387,8 @@ var canned = map[string]replies{
 		thanks:     "You're welcome! Anything else I can help with?",
 		bye:        "Goodbye, and thanks for stopping by!",
 		identity:   "I'm an AI assistant that answers from the pages of this site. If you'd rather talk to a person, just say so at any time.",
+		repeated:   "I'm sorry, I couldn't find this on our site either. I'm handing this conversation to a person on our team, who will reply as soon as they can.",
+		contact:    "You can also reach us through our contact page: %s",
 	},
 	"de": {
 		handoff:    "Gerne. Ich übergebe dieses Gespräch an einen Mitarbeiter unseres Teams, der sich so bald wie möglich meldet. Sie erreichen uns auch über die Kontaktseite dieser Website.",
@@ -392,6 +398,8 @@ var canned = map[string]replies{
 		thanks:     "Gern geschehen! Kann ich sonst noch helfen?",
 		bye:        "Auf Wiedersehen und danke für Ihren Besuch!",
 		identity:   "Ich bin ein KI-Assistent und antworte anhand der Seiten dieser Website. Wenn Sie lieber mit einem Menschen sprechen möchten, sagen Sie es einfach.",
+		repeated:   "Es tut mir leid, auch dazu habe ich auf unserer Website nichts gefunden. Ich übergebe dieses Gespräch an einen Mitarbeiter unseres Teams, der sich so bald wie möglich meldet.",
+		contact:    "Sie erreichen uns auch über unsere Kontaktseite: %s",
 	},
 	"fr": {
 		handoff:    "Bien sûr. Je transmets cette conversation à un membre de notre équipe, qui vous répondra dès que possible. Vous pouvez aussi nous joindre via la page de contact de ce site.",
@@ -401,6 +409,8 @@ var canned = map[string]replies{
 		thanks:     "Avec plaisir ! Puis-je vous aider pour autre chose ?",
 		bye:        "Au revoir et merci de votre visite !",
 		identity:   "Je suis un assistant IA qui répond à partir des pages de ce site. Si vous préférez parler à un humain, dites-le simplement.",
+		repeated:   "Je suis désolé, je n'ai pas trouvé cela non plus sur notre site. Je transmets cette conversation à un membre de notre équipe, qui vous répondra dès que possible.",
+		contact:    "Vous pouvez aussi nous joindre via notre page de contact : %s",
 	},
 	"es": {
 		handoff:    "Por supuesto. Paso esta conversación a una persona de nuestro equipo, que le responderá lo antes posible. También puede contactarnos a través de la página de contacto de este sitio.",
@@ -410,6 +420,8 @@ var canned = map[string]replies{
 		thanks:     "¡De nada! ¿Puedo ayudarle en algo más?",
 		bye:        "¡Adiós y gracias por su visita!",
 		identity:   "Soy un asistente de IA que responde a partir de las páginas de este sitio. Si prefiere hablar con una persona, solo dígalo.",
+		repeated:   "Lo siento, tampoco he encontrado esto en nuestro sitio. Paso esta conversación a una persona de nuestro equipo, que le responderá lo antes posible.",
+		contact:    "También puede contactarnos a través de nuestra página de contacto: %s",
 	},
 	"fi": {
 		handoff:    "Selvä. Siirrän keskustelun tiimimme ihmiselle, joka vastaa sinulle mahdollisimman pian. Voit myös ottaa yhteyttä sivuston yhteystietosivun kautta.",
@@ -419,6 +431,8 @@ var canned = map[string]replies{
 		thanks:     "Ole hyvä! Voinko auttaa vielä jossakin?",
 		bye:        "Näkemiin ja kiitos käynnistä!",
 		identity:   "Olen tekoälyavustaja ja vastaan tämän sivuston sivujen perusteella. Jos haluat mieluummin puhua ihmisen kanssa, sano vain.",
+		repeated:   "Valitettavasti en löytänyt tätäkään sivustoltamme. Siirrän keskustelun tiimimme ihmiselle, joka vastaa sinulle mahdollisimman pian.",
+		contact:    "Voit myös ottaa yhteyttä yhteystietosivumme kautta: %s",
 	},
 	"ru": {
 		handoff:    "Конечно. Я передаю этот разговор сотруднику нашей команды, он ответит вам как можно скорее. Также с нами можно связаться через страницу контактов на сайте.",
@@ -428,6 +442,8 @@ var canned = map[string]replies{
 		thanks:     "Пожалуйста! Могу ли я ещё чем-нибудь помочь?",
 		bye:        "До свидания, спасибо, что заглянули!",
 		identity:   "Я ИИ-ассистент и отвечаю по страницам этого сайта. Если хотите поговорить с человеком, просто скажите.",
+		repeated:   "К сожалению, этого я тоже не нашёл на нашем сайте. Я передаю этот разговор сотруднику нашей команды, он ответит вам как можно скорее.",
+		contact:    "Также с нами можно связаться через страницу контактов: %s",
 	},
 	"sv": {
 		handoff:    "Självklart. Jag lämnar över samtalet till en person i vårt team, som svarar så snart som möjligt. Du kan också nå oss via webbplatsens kontaktsida.",
@@ -437,6 +453,8 @@ var canned = map[string]replies{
 		thanks:     "Varsågod! Kan jag hjälpa till med något mer?",
 		bye:        "Hej då och tack för besöket!",
 		identity:   "Jag är en AI-assistent som svarar utifrån sidorna på den här webbplatsen. Om du hellre vill prata med en människa är det bara att säga till.",
+		repeated:   "Tyvärr hittade jag inte heller det här på vår webbplats. Jag lämnar över samtalet till en person i vårt team, som svarar så snart som möjligt.",
+		contact:    "Du kan också nå oss via vår kontaktsida: %s",
 	},
 	"lv": {
 		handoff:    "Protams. Es nododu šo sarunu mūsu komandas darbiniekam, kurš jums atbildēs, cik drīz vien iespējams. Ar mums var sazināties arī, izmantojot vietnes kontaktu lapu.",
@@ -446,16 +464,18 @@ var canned = map[string]replies{
 		thanks:     "Lūdzu! Vai varu vēl kā palīdzēt?",
 		bye:        "Uz redzēšanos, paldies par apmeklējumu!",
 		identity:   "Esmu MI asistents, kas atbild, balstoties uz šīs vietnes lapām. Ja vēlaties runāt ar cilvēku, vienkārši pasakiet.",
+		repeated:   "Atvainojiet, arī to mūsu vietnē neatradu. Es nododu šo sarunu mūsu komandas darbiniekam, kurš jums atbildēs, cik drīz vien iespējams.",
+		contact:    "Ar mums var sazināties arī, izmantojot mūsu kontaktu lapu: %s",
 	},
 }
 
 func repliesFor(text string) replies { return canned[guessLang(text)] }
 
 // isRefusal reports whether an assistant turn is one of the refusals, which
-// end by offering a person.
+// offer a person (possibly followed by the contact page's link).
 func isRefusal(content string) bool {
 	for _, r := range canned {
-		if content == r.refusal {
+		if content == r.refusal || strings.HasPrefix(content, r.refusal+" ") {
 			return true
 		}
 	}

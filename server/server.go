@@ -27,6 +27,10 @@ const (
 	DefaultHistoryTurns      = 8
 	DefaultAnswerTimeout     = 2 * time.Minute
 	DefaultFirstTokenTimeout = 60 * time.Second
+	DefaultContextBudget     = llm.DefaultContextBudget
+	DefaultModelConcurrency  = 2
+	DefaultModelQueue        = 32
+	DefaultModelQueueWait    = 30 * time.Second
 
 	// MaxMessageRunes is the longest chat message accepted.
 	MaxMessageRunes = 2000
@@ -52,6 +56,27 @@ type Config struct {
 	// FirstTokenTimeout is how long to wait for the model's first token before
 	// answering extractively instead (default 60s: a model may need loading).
 	FirstTokenTimeout time.Duration
+	// ContextBudget is the most tokens (estimated) a prompt may take
+	// (default 1000); see llm.PromptWithin for what goes in first. A model
+	// with a smaller context window lowers it.
+	ContextBudget int
+	// AnswerHosts are the hosts (or origins, or URLs) that links in the
+	// model's answers may point to, besides the hosts of the passages it
+	// was given: the crawled sites. Other links are removed (see links.go).
+	AnswerHosts []string
+	// ModelConcurrency is how many model calls may run at once (default 2);
+	// ModelQueue how many more may wait for one, in order (default 32); and
+	// ModelQueueWait how long one may wait (default 30s, and at most half
+	// of what is left of AnswerTimeout). An answer that finds the queue
+	// full, or waits too long, is given extractively.
+	ModelConcurrency int
+	ModelQueue       int
+	ModelQueueWait   time.Duration
+	// HumanTopics are topics that people answer, never the bot: a question
+	// naming one is handed off (reason "topic:<name>"). See ParseHumanTopics.
+	HumanTopics []HumanTopic
+	// ContactURL is the site's contact page, linked from refusals ("": none).
+	ContactURL string
 	// Crawl serves POST /api/admin/crawl; nil turns that endpoint off.
 	Crawl CrawlFunc
 	// Snippet is the <script> tag that the page at / shows the site owner.
@@ -77,6 +102,18 @@ func (c Config) withDefaults() Config {
 	if c.FirstTokenTimeout <= 0 {
 		c.FirstTokenTimeout = DefaultFirstTokenTimeout
 	}
+	if c.ContextBudget <= 0 {
+		c.ContextBudget = DefaultContextBudget
+	}
+	if c.ModelConcurrency <= 0 {
+		c.ModelConcurrency = DefaultModelConcurrency
+	}
+	if c.ModelQueue <= 0 {
+		c.ModelQueue = DefaultModelQueue
+	}
+	if c.ModelQueueWait <= 0 {
+		c.ModelQueueWait = DefaultModelQueueWait
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -95,6 +132,16 @@ type Model interface {
 
 var _ Model = (*llm.Client)(nil)
 
+// promptSizer is what a Model may offer to size its prompts (*llm.Client):
+// a token counter calibrated on the model, and the most tokens a prompt may
+// take (0: unknown).
+type promptSizer interface {
+	Tokens() *llm.TokenCounter
+	PromptLimit() int
+}
+
+var _ promptSizer = (*llm.Client)(nil)
+
 // Server answers visitors' questions over HTTP.
 type Server struct {
 	cfg   Config
@@ -103,7 +150,13 @@ type Server struct {
 	model Model
 	conv  *conversation.Store
 	echo  *echo.Echo
-	crawl crawlJob
+	// topics matches questions to cfg.HumanTopics.
+	topics *topicMatcher
+	crawl  crawlJob
+	// queue bounds the model calls in flight; answerHosts are the hosts
+	// links in answers may point to (besides the passages').
+	queue       *modelQueue
+	answerHosts hostSet
 	// life ends when Serve shuts down; background work (admin crawls) runs under it.
 	life    context.Context
 	endLife context.CancelFunc
@@ -113,7 +166,9 @@ type Server struct {
 // answers only), keeping conversations in conv (nil: no history).
 func New(cfg Config, r Retriever, m Model, conv *conversation.Store) *Server {
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg, log: cfg.Logger, ret: r, model: m, conv: conv}
+	s := &Server{cfg: cfg, log: cfg.Logger, ret: r, model: m, conv: conv, topics: newTopicMatcher(cfg.HumanTopics)}
+	s.queue = newModelQueue(cfg.ModelConcurrency, cfg.ModelQueue, cfg.ModelQueueWait)
+	s.answerHosts = newHostSet(cfg.AnswerHosts...)
 	s.life, s.endLife = context.WithCancel(context.Background())
 	s.echo = s.routes()
 	return s

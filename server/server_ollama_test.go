@@ -34,7 +34,7 @@ func (r *recordingModel) Chat(ctx context.Context, msgs []llm.Message, onToken f
 
 // ollamaServer serves the chat with the real Ollama model of the test
 // environment (skipped, or failed in CI, without one) over real loopback HTTP.
-func ollamaServer(t *testing.T, opts ...llm.Option) (*httptest.Server, *recordingModel) {
+func ollamaServer(t testing.TB, opts ...llm.Option) (*httptest.Server, *recordingModel) {
 	t.Helper()
 	base, model := testenv.Ollama(t)
 	u, err := url.Parse(base)
@@ -48,7 +48,7 @@ func ollamaServer(t *testing.T, opts ...llm.Option) (*httptest.Server, *recordin
 	return ts, rec
 }
 
-func postChat(ctx context.Context, t *testing.T, serverURL, accept, message string) *http.Response {
+func postChat(ctx context.Context, t testing.TB, serverURL, accept, message string) *http.Response {
 	t.Helper()
 	body, _ := json.Marshal(ChatRequest{Message: message})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, serverURL+"/api/chat", strings.NewReader(string(body)))

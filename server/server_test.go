@@ -43,7 +43,7 @@ func do(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 	return rec
 }
 
-func openConversations(t *testing.T) *conversation.Store {
+func openConversations(t testing.TB) *conversation.Store {
 	t.Helper()
 	st, err := conversation.Open(context.Background(), filepath.Join(t.TempDir(), "sitebot.db"))
 	require.NoError(t, err)

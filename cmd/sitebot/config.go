@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sitebot/sitebot/indexer/qdrant"
+	"github.com/sitebot/sitebot/server"
 )
 
 // Config is every setting of every command; each command registers the
@@ -38,6 +39,10 @@ type Config struct {
 	IdentitySecret string
 	AllowOrigins   string
 	CrawlAllowNet  string // comma-separated CIDRs that crawls started over the admin API may reach
+	ContextBudget  int    // prompt size in estimated tokens
+	LLMConcurrency int    // model calls at once
+	HumanTopics    string // name=word|word,...: questions handed to a person (server.ParseHumanTopics)
+	ContactURL     string // the site's contact page; "" finds it in the index
 
 	Customer string
 	Server   string
@@ -54,7 +59,10 @@ func defaultConfig() Config {
 		Addr:        "127.0.0.1:8080",
 		Model:       defaultModel,
 		LLMTimeout:  2 * time.Minute,
-		Server:      "http://127.0.0.1:8080",
+
+		ContextBudget:  server.DefaultContextBudget,
+		LLMConcurrency: server.DefaultModelConcurrency,
+		Server:         "http://127.0.0.1:8080",
 
 		QdrantCollection: qdrant.DefaultCollection,
 	}
@@ -88,9 +96,16 @@ func ollamaFlag(fs *flag.FlagSet, c *Config) {
 }
 
 func modelFlags(fs *flag.FlagSet, c *Config) {
+	gateFlags(fs, c)
 	ollamaFlag(fs, c)
 	fs.StringVar(&c.Model, "model", c.Model, `Ollama chat model; "" answers extractively without a model`)
 	fs.DurationVar(&c.LLMTimeout, "llm-timeout", c.LLMTimeout, "longest time one answer may take before falling back to an extractive one")
+}
+
+// gateFlags are the scope and handoff gate's settings (serve, ask, eval).
+func gateFlags(fs *flag.FlagSet, c *Config) {
+	fs.StringVar(&c.HumanTopics, "human-topics", c.HumanTopics, `topics always handed to a person, as name=word|word,name2=word (e.g. "refunds=refund|money back|chargeback,legal=lawyer|lawsuit|GDPR request"); words match in any inflection`)
+	fs.StringVar(&c.ContactURL, "contact-url", c.ContactURL, "the site's contact page, linked from refusals (default: a crawled page whose path or title says contact, support, kontakt, ...)")
 }
 
 // serveOnlyFlags are the flags serve has beyond --data (up shares crawl's --data).
@@ -100,6 +115,8 @@ func serveOnlyFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.AdminKey, "admin-key", c.AdminKey, "key for the admin endpoints (Authorization: Bearer KEY)")
 	fs.StringVar(&c.IdentitySecret, "identity-secret", c.IdentitySecret, "secret your backend uses to sign customer ids (HMAC-SHA256)")
 	fs.StringVar(&c.CrawlAllowNet, "crawl-allow-net", c.CrawlAllowNet, "comma-separated address ranges (CIDR) that crawls started over the admin API may reach; private, loopback and link-local addresses are refused otherwise")
+	fs.IntVar(&c.ContextBudget, "context-budget", c.ContextBudget, "most tokens (estimated) a prompt may take: the rules and the question always, then the best passage, the recent history and more passages while they fit")
+	fs.IntVar(&c.LLMConcurrency, "llm-concurrency", c.LLMConcurrency, "model calls at once; more answers wait in line (up to 32), and are given extractively when the line is full")
 	fs.StringVar(&c.AllowOrigins, "allow-origin", c.AllowOrigins, `comma-separated origins that may embed the widget, besides the crawled site ("*" allows any)`)
 }
 
@@ -178,6 +195,15 @@ func (c Config) validateServe() error {
 	if c.LLMTimeout <= 0 {
 		errs = append(errs, errors.New("--llm-timeout (SITEBOT_LLM_TIMEOUT) must be positive"))
 	}
+	if c.ContextBudget < 200 {
+		errs = append(errs, fmt.Errorf("--context-budget (SITEBOT_CONTEXT_BUDGET) must be at least 200 tokens, got %d", c.ContextBudget))
+	}
+	if c.LLMConcurrency < 1 || c.LLMConcurrency > 64 {
+		errs = append(errs, fmt.Errorf("--llm-concurrency (SITEBOT_LLM_CONCURRENCY) must be between 1 and 64, got %d", c.LLMConcurrency))
+	}
+	if err := c.validateGate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -243,4 +269,19 @@ func (c Config) origins() []string {
 		out = append(out, strings.TrimRight(o, "/"))
 	}
 	return out
+}
+
+// validateGate checks --human-topics and --contact-url.
+func (c Config) validateGate() error {
+	var errs []error
+	if _, err := server.ParseHumanTopics(c.HumanTopics); err != nil {
+		errs = append(errs, fmt.Errorf("--human-topics (SITEBOT_HUMAN_TOPICS): %w", err))
+	}
+	if c.ContactURL != "" {
+		u, err := url.Parse(c.ContactURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--contact-url (SITEBOT_CONTACT_URL) must be an http(s) URL, got %q", c.ContactURL))
+		}
+	}
+	return errors.Join(errs...)
 }

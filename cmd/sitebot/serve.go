@@ -67,6 +67,16 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 		a.Close()
 		return nil, err
 	}
+	topics, err := server.ParseHumanTopics(cfg.HumanTopics)
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("--human-topics (SITEBOT_HUMAN_TOPICS): %w", err)
+	}
+	contact, err := contactURL(ctx, cfg, ix, log)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	model, mode := openModel(ctx, cfg, log)
 	a.mode = mode + ", " + qe.status
 	srvCfg := server.Config{
@@ -74,18 +84,44 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 		IdentitySecret: cfg.IdentitySecret,
 		AllowOrigins:   append(origins, cfg.origins()...),
 		MinConfidence:  retriever.DefaultMinConfidence,
+		HumanTopics:    topics,
+		ContactURL:     contact,
 		Snippet:        snippet,
 		Crawl:          adminCrawl(ix, allowNets, log, qe.crawl...),
 		Ready: func(ctx context.Context) error { // the index answers
 			_, _, err := ix.Counts(ctx)
 			return err
 		},
-		AnswerTimeout: cfg.LLMTimeout,
-		Logger:        log,
+		AnswerTimeout:    cfg.LLMTimeout,
+		ContextBudget:    cfg.ContextBudget,
+		ModelConcurrency: cfg.LLMConcurrency,
+		AnswerHosts:      origins, // links in answers may only point to the crawled sites
+		Logger:           log,
 	}
 	a.retriever = retriever.New(ix, retriever.WithEmbedder(qe.question))
 	a.server = server.New(srvCfg, a.retriever, model, conv)
 	return a, nil
+}
+
+// contactURL is --contact-url, or else the contact page found among the
+// indexed pages ("" when there is none).
+func contactURL(ctx context.Context, cfg Config, ix index, log *slog.Logger) (string, error) {
+	if cfg.ContactURL != "" {
+		return cfg.ContactURL, nil
+	}
+	pages, err := ix.Pages(ctx)
+	if err != nil {
+		return "", fmt.Errorf("find the contact page: %w", err)
+	}
+	refs := make([]server.PageRef, len(pages))
+	for i, p := range pages {
+		refs[i] = server.PageRef{URL: p.URL, Title: p.Title}
+	}
+	u := server.ContactPage(refs)
+	if u != "" {
+		log.Info("refusals link the contact page (set --contact-url to choose another)", "url", u)
+	}
+	return u, nil
 }
 
 // adminCrawl is the crawl behind POST /api/admin/crawl. Unlike the CLI,
