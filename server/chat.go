@@ -309,7 +309,7 @@ func (s *Server) chat(ctx context.Context, msgs []llm.Message, hosts hostSet, on
 	defer timer.Stop()
 
 	var out strings.Builder
-	guard := rulesGuard(func(tok string) error {
+	guard := s.rulesGuard(func(tok string) error {
 		out.WriteString(tok)
 		emitted = true
 		return onToken(tok)

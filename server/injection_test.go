@@ -303,7 +303,7 @@ func urlParse(s string) (*url.URL, error) { return url.Parse(s) }
 // recitesRules reports whether text holds leakRun consecutive words of the
 // system rules.
 func recitesRules(text string) bool {
-	g := rulesGuard(func(string) error { return nil })
+	g := newLeakGuard(systemRuleRuns(), func(string) error { return nil })
 	words := leakWords(text)
 	for i := 0; i+leakRun <= len(words); i++ {
 		if g.runs[strings.Join(words[i:i+leakRun], " ")] {

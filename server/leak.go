@@ -20,17 +20,23 @@ const leakRun = 8
 // be the start of such a run they are held back, so a leak is stopped
 // before any of it reaches the visitor.
 type leakGuard struct {
+	*ruleRuns
+	emit func(string) error
+	text strings.Builder // all text written so far
+	sent int             // bytes of text already emitted
+}
+
+// ruleRuns are the word runs of the rules a leakGuard looks for, built once
+// per server and shared by its guards (read-only).
+type ruleRuns struct {
 	runs map[string]bool // every run of 1..leakRun consecutive words of the rules
 	// partial holds the runs of up to leakRun-1 words whose last word is
 	// cut short, as a tail still being streamed looks.
 	partial map[string]bool
-	emit    func(string) error
-	text    strings.Builder // all text written so far
-	sent    int             // bytes of text already emitted
 }
 
-func newLeakGuard(rules string, emit func(string) error) *leakGuard {
-	g := &leakGuard{runs: map[string]bool{}, partial: map[string]bool{}, emit: emit}
+func newRuleRuns(rules string) *ruleRuns {
+	g := &ruleRuns{runs: map[string]bool{}, partial: map[string]bool{}}
 	words := leakWords(rules)
 	for i := range words {
 		for n := 1; n <= leakRun && i+n <= len(words); n++ {
@@ -113,5 +119,12 @@ func (g *leakGuard) holdFrom(text string, words []string) int {
 	return max(len(string(rs[:j])), g.sent)
 }
 
-// rulesGuard is the guard for this server's prompts.
-func rulesGuard(emit func(string) error) *leakGuard { return newLeakGuard(llm.SystemRules(), emit) }
+func newLeakGuard(r *ruleRuns, emit func(string) error) *leakGuard {
+	return &leakGuard{ruleRuns: r, emit: emit}
+}
+
+// rulesGuard is a guard against reciting this package's prompt rules.
+func (s *Server) rulesGuard(emit func(string) error) *leakGuard { return newLeakGuard(s.rules, emit) }
+
+// systemRuleRuns builds the runs of llm.SystemRules.
+func systemRuleRuns() *ruleRuns { return newRuleRuns(llm.SystemRules()) }

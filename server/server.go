@@ -153,6 +153,7 @@ type Server struct {
 	// topics matches questions to cfg.HumanTopics.
 	topics *topicMatcher
 	crawl  crawlJob
+	rules  *ruleRuns // what answers must not recite
 	// queue bounds the model calls in flight; answerHosts are the hosts
 	// links in answers may point to (besides the passages').
 	queue       *modelQueue
@@ -170,6 +171,8 @@ func New(cfg Config, r Retriever, m Model, conv *conversation.Store) *Server {
 	s.queue = newModelQueue(cfg.ModelConcurrency, cfg.ModelQueue, cfg.ModelQueueWait)
 	s.answerHosts = newHostSet(cfg.AnswerHosts...)
 	s.life, s.endLife = context.WithCancel(context.Background())
+	s.rules = systemRuleRuns()
+	s.rules = systemRuleRuns()
 	s.echo = s.routes()
 	return s
 }
