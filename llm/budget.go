@@ -47,8 +47,11 @@ type Fit struct {
 // least 40% of its text fits, else it is left out (and a smaller, later one
 // may still fit). The estimate adds up the pieces separately, which never
 // counts less than the whole.
-func PromptWithin(question string, passages []Passage, history []Message, budget int, tc *TokenCounter) ([]Message, Fit) {
+func PromptWithin(question string, passages []Passage, history []Message, budget int, tc *TokenCounter, opts ...PromptOption) ([]Message, Fit) {
 	data := newPromptData(question)
+	for _, o := range opts {
+		o(&data)
+	}
 	turns := historyTurns(history)
 	system := render("system", data)
 

@@ -42,6 +42,7 @@ func Prompt(question string, passages []Passage, history []Message) []Message {
 
 // promptData is what the prompt template renders.
 type promptData struct {
+	Profile  []ProfileField // the verified visitor's profile; nil for anonymous visitors
 	NoAnswer string
 	Sources  []promptSource
 	Question string
@@ -102,10 +103,11 @@ func render(name string, data any) string {
 	return b.String()
 }
 
-// sourceTag matches anything a model could read as a <source> or </source> tag.
-var sourceTag = regexp.MustCompile(`(?i)<(\s*/?\s*source)`)
+// sourceTag matches anything a model could read as a <source> or
+// <customer> tag, opening or closing.
+var sourceTag = regexp.MustCompile(`(?i)<(\s*/?\s*(?:source|customer))`)
 
-// neutralise keeps text from opening or closing a source element.
+// neutralise keeps text from opening or closing a source or customer element.
 func neutralise(s string) string {
 	return sourceTag.ReplaceAllString(s, "&lt;$1")
 }
@@ -146,3 +148,30 @@ func truncate(s string, n int) string {
 // SystemRules is the text of the system message every prompt starts with.
 // A reply that repeats it leaks the rules; callers can screen for that.
 func SystemRules() string { return render("system", newPromptData("")) }
+
+// ProfileField is one fact of a verified visitor's customer profile.
+type ProfileField struct {
+	Name, Value string
+}
+
+// PromptOption adds to a prompt what only some chats have.
+type PromptOption func(*promptData)
+
+// WithProfile puts the verified visitor's profile in the prompt, delimited
+// as data like the sources, so the model can answer questions about the
+// visitor's own account. Pass it only for a visitor whose identity was
+// verified: the prompt says the profile is theirs.
+func WithProfile(fields []ProfileField) PromptOption {
+	return func(d *promptData) {
+		for _, f := range fields {
+			name, value := strings.TrimSpace(f.Name), strings.TrimSpace(f.Value)
+			if name == "" || value == "" {
+				continue
+			}
+			d.Profile = append(d.Profile, ProfileField{Name: neutralise(oneLine(name)), Value: neutralise(oneLine(value))})
+		}
+	}
+}
+
+// oneLine keeps a profile value on its line, so it cannot fake another field.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -93,6 +93,7 @@ func (s *Server) Answer(ctx context.Context, req ChatRequest, onToken func(strin
 		return ChatResponse{}, err
 	}
 	customerID, verified := s.verifyCustomer(req.Customer)
+	profile := s.profile(ctx, customerID, verified)
 
 	var history []llm.Message
 	offered := false
@@ -139,7 +140,7 @@ func (s *Server) Answer(ctx context.Context, req ChatRequest, onToken func(strin
 			resp.Answer, resp.Refused = text.refusal, true
 			break
 		}
-		if err := s.answerFromHits(ctx, question, result.Hits, history, text, &resp, streaming, onToken); err != nil {
+		if err := s.answerFromHits(ctx, question, result.Hits, history, profile, text, &resp, streaming, onToken); err != nil {
 			return ChatResponse{}, err
 		}
 	}
@@ -195,10 +196,10 @@ func (s *Server) retrieve(ctx context.Context, question string, history []llm.Me
 // there is one (falling back to the extractive answer when the model fails
 // before the visitor saw any of its text) and extractively otherwise.
 func (s *Server) answerFromHits(ctx context.Context, question string, hits []indexer.Hit,
-	history []llm.Message, text replies, resp *ChatResponse, streaming bool, onToken func(string) error) error {
+	history []llm.Message, profile []llm.ProfileField, text replies, resp *ChatResponse, streaming bool, onToken func(string) error) error {
 	passages, sources := passagesOf(hits)
 	if s.model != nil {
-		answer, emitted, err := s.modelAnswer(ctx, question, passages, sources, history, onToken)
+		answer, emitted, err := s.modelAnswer(ctx, question, passages, sources, history, profile, onToken)
 		switch {
 		case err == nil:
 			resp.Mode = ModeLLM
@@ -253,7 +254,7 @@ type modelReply struct {
 // the context budget and calls the model. Passages left out of the prompt
 // are left out of the sources too.
 func (s *Server) modelAnswer(ctx context.Context, question string, passages []llm.Passage, sources []Source,
-	history []llm.Message, onToken func(string) error) (reply modelReply, emitted bool, err error) {
+	history []llm.Message, profile []llm.ProfileField, onToken func(string) error) (reply modelReply, emitted bool, err error) {
 	release, err := s.queue.acquire(ctx)
 	if err != nil {
 		return modelReply{}, false, err
@@ -268,7 +269,7 @@ func (s *Server) modelAnswer(ctx context.Context, question string, passages []ll
 			budget = limit
 		}
 	}
-	msgs, fit := llm.PromptWithin(question, passages, history, budget, counter)
+	msgs, fit := llm.PromptWithin(question, passages, history, budget, counter, llm.WithProfile(profile))
 	if fit.Dropped > 0 || fit.Cut > 0 || fit.HistoryDropped > 0 || fit.Over {
 		s.log.Info("prompt fitted to the context budget",
 			"budget", budget, "passages", len(fit.Kept), "dropped", fit.Dropped, "cut", fit.Cut,
@@ -419,6 +420,24 @@ func (s *Server) conversationID(ctx context.Context, requested string) (id strin
 }
 
 // verifyCustomer checks the customer's token: hex(HMAC-SHA256(secret, id)).
+// profile returns the verified visitor's profile for the prompt, or nil: an
+// anonymous visitor, no profile source, or a lookup that failed (logged by
+// customer id only; the visitor just gets the anonymous experience).
+func (s *Server) profile(ctx context.Context, customerID string, verified bool) []llm.ProfileField {
+	if !verified || s.cfg.Profiles == nil {
+		return nil
+	}
+	fields, ok, err := s.cfg.Profiles.Profile(ctx, customerID)
+	if err != nil {
+		s.log.Warn("customer profile unavailable", "customer", customerID, "err", err)
+		return nil
+	}
+	if !ok {
+		return nil
+	}
+	return fields
+}
+
 func (s *Server) verifyCustomer(c *Customer) (id string, verified bool) {
 	if c == nil || s.cfg.IdentitySecret == "" || c.ID == "" || len(c.ID) > maxCustomerID {
 		return "", false

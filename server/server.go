@@ -77,6 +77,9 @@ type Config struct {
 	HumanTopics []HumanTopic
 	// ContactURL is the site's contact page, linked from refusals ("": none).
 	ContactURL string
+	// Profiles looks up a verified visitor's customer profile for the
+	// prompt; nil: no profiles (every visitor is answered anonymously).
+	Profiles ProfileSource
 	// Crawl serves POST /api/admin/crawl; nil turns that endpoint off.
 	Crawl CrawlFunc
 	// Snippet is the <script> tag that the page at / shows the site owner.
@@ -123,6 +126,12 @@ func (c Config) withDefaults() Config {
 // Retriever finds the passages that answer a question (*retriever.Retriever).
 type Retriever interface {
 	Retrieve(ctx context.Context, question string, k int) (retriever.Result, error)
+}
+
+// ProfileSource gives the profile of a customer whose identity the server
+// verified; ok is false when it has none.
+type ProfileSource interface {
+	Profile(ctx context.Context, customerID string) (fields []llm.ProfileField, ok bool, err error)
 }
 
 // Model answers a chat, streaming its text to onToken (*llm.Client).
