@@ -26,10 +26,10 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.Logger.SetOutput(io.Discard)
-	e.IPExtractor = echo.ExtractIPDirect() // no proxy is trusted unless the operator says so (later)
+	e.IPExtractor = s.ipExtractor()
 	e.HTTPErrorHandler = s.handleError
 
-	e.Use(s.recoverPanics, s.logRequests, s.cors)
+	e.Use(s.recoverPanics, s.logRequests, s.cors, s.rateLimit())
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			c.Response().Header().Set("X-Content-Type-Options", "nosniff")

@@ -34,7 +34,7 @@ var corsPaths = map[string]bool{"/api/chat": true, "/widget.js": true, "/widget.
 func (s *Server) cors(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		if !corsPaths[req.URL.Path] {
+		if !corsPaths[req.URL.Path] && !visitorPath(req.URL.Path) {
 			return next(c)
 		}
 		h := c.Response().Header()

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -77,6 +78,12 @@ type Config struct {
 	HumanTopics []HumanTopic
 	// ContactURL is the site's contact page, linked from refusals ("": none).
 	ContactURL string
+	// RateLimit is how many chat requests one client IP may make per minute
+	// (0: DefaultRateLimit; negative: no limit).
+	RateLimit float64
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
+	// client; without them the connection's address is the client.
+	TrustedProxies []netip.Prefix
 	// Profiles looks up a verified visitor's customer profile for the
 	// prompt; nil: no profiles (every visitor is answered anonymously).
 	Profiles ProfileSource

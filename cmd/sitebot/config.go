@@ -39,6 +39,8 @@ type Config struct {
 	IdentitySecret string
 	AllowOrigins   string
 	CrawlAllowNet  string // comma-separated CIDRs that crawls started over the admin API may reach
+	RateLimit      float64
+	TrustProxy     string // comma-separated CIDRs of trusted reverse proxies
 	ContextBudget  int    // prompt size in estimated tokens
 	LLMConcurrency int    // model calls at once
 	HumanTopics    string // name=word|word,...: questions handed to a person (server.ParseHumanTopics)
@@ -117,6 +119,8 @@ func serveOnlyFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.CrawlAllowNet, "crawl-allow-net", c.CrawlAllowNet, "comma-separated address ranges (CIDR) that crawls started over the admin API may reach; private, loopback and link-local addresses are refused otherwise")
 	fs.IntVar(&c.ContextBudget, "context-budget", c.ContextBudget, "most tokens (estimated) a prompt may take: the rules and the question always, then the best passage, the recent history and more passages while they fit")
 	fs.IntVar(&c.LLMConcurrency, "llm-concurrency", c.LLMConcurrency, "model calls at once; more answers wait in line (up to 32), and are given extractively when the line is full")
+	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "chat messages one client IP may send per minute (-1: no limit)")
+	fs.StringVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "comma-separated address ranges (CIDR) of your reverse proxies, whose X-Forwarded-For names the client")
 	fs.StringVar(&c.AllowOrigins, "allow-origin", c.AllowOrigins, `comma-separated origins that may embed the widget, besides the crawled site ("*" allows any)`)
 }
 
@@ -192,6 +196,9 @@ func (c Config) validateServe() error {
 	if _, err := c.crawlAllowNets(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := c.trustedProxies(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.LLMTimeout <= 0 {
 		errs = append(errs, errors.New("--llm-timeout (SITEBOT_LLM_TIMEOUT) must be positive"))
 	}
@@ -236,8 +243,18 @@ func (c Config) allowedHosts() []string { return splitList(c.AllowHosts) }
 
 // crawlAllowNets parses --crawl-allow-net.
 func (c Config) crawlAllowNets() ([]netip.Prefix, error) {
+	return parseNets(c.CrawlAllowNet, "--crawl-allow-net (SITEBOT_CRAWL_ALLOW_NET)")
+}
+
+// trustedProxies parses --trust-proxy.
+func (c Config) trustedProxies() ([]netip.Prefix, error) {
+	return parseNets(c.TrustProxy, "--trust-proxy (SITEBOT_TRUST_PROXY)")
+}
+
+// parseNets parses a comma-separated list of CIDRs or single addresses.
+func parseNets(list, flag string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
-	for _, s := range splitList(c.CrawlAllowNet) {
+	for _, s := range splitList(list) {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
 			if a, aerr := netip.ParseAddr(s); aerr == nil {
@@ -245,7 +262,7 @@ func (c Config) crawlAllowNets() ([]netip.Prefix, error) {
 			}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("--crawl-allow-net (SITEBOT_CRAWL_ALLOW_NET): %q is not an address range such as 10.0.0.0/8", s)
+			return nil, fmt.Errorf("%s: %q is not an address range such as 10.0.0.0/8", flag, s)
 		}
 		out = append(out, p.Masked())
 	}

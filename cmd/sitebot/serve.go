@@ -62,6 +62,11 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 		a.Close()
 		return nil, err
 	}
+	proxies, err := cfg.trustedProxies()
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	qe, err := openQueryEmbedding(ctx, cfg, ix, log)
 	if err != nil {
 		a.Close()
@@ -87,6 +92,8 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 		HumanTopics:    topics,
 		ContactURL:     contact,
 		Snippet:        snippet,
+		RateLimit:      cfg.RateLimit,
+		TrustedProxies: proxies,
 		Crawl:          adminCrawl(ix, allowNets, log, qe.crawl...),
 		Ready: func(ctx context.Context) error { // the index answers
 			_, _, err := ix.Counts(ctx)
