@@ -286,7 +286,7 @@ func (c *Client) Chat(ctx context.Context, msgs []Message, onToken func(string) 
 		if errors.As(err, &te) {
 			return text.String(), fmt.Errorf("llm: chat stopped by caller: %w", te.err)
 		}
-		return text.String(), c.mapError(err)
+		return text.String(), c.mapError(err, "chat", "")
 	}
 	if !done {
 		return text.String(), fmt.Errorf("llm: chat: the stream from %s ended before the answer was complete", c.base.Redacted())
@@ -301,20 +301,23 @@ type tokenError struct{ err error }
 func (e *tokenError) Error() string { return e.err.Error() }
 func (e *tokenError) Unwrap() error { return e.err }
 
-// mapError turns an error of the api client into one of ours.
-func (c *Client) mapError(err error) error {
+// mapError turns an error of the api client's call op ("chat", "embed")
+// into one of ours: the model missing, the server unreachable, or the error
+// wrapped with what was asked of which model. hint, if any, follows the
+// model's name in a server's error ("is it an embedding model?").
+func (c *Client) mapError(err error, op, hint string) error {
 	var se api.StatusError
-	if errors.As(err, &se) {
-		if se.StatusCode == http.StatusNotFound && strings.Contains(se.ErrorMessage, "not found") {
-			return &modelMissingError{model: c.model}
-		}
-		return fmt.Errorf("llm: chat with %q: %w", c.model, err)
+	if errors.As(err, &se) && se.StatusCode == http.StatusNotFound && strings.Contains(se.ErrorMessage, "not found") {
+		return &modelMissingError{model: c.model}
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return c.unreachable(err)
 	}
-	return fmt.Errorf("llm: chat with %q: %w", c.model, err)
+	if errors.As(err, &se) && hint != "" {
+		return fmt.Errorf("llm: %s with %q (%s): %w", op, c.model, hint, err)
+	}
+	return fmt.Errorf("llm: %s with %q: %w", op, c.model, err)
 }
 
 func (c *Client) unreachable(err error) error {

@@ -2,11 +2,9 @@ package llm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/ollama/ollama/api"
 )
@@ -37,7 +35,7 @@ func (c *Client) Embed(ctx context.Context, texts []string) ([][]float32, error)
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("llm: embed with %q: %w", c.model, ctxErr)
 		}
-		return nil, c.mapEmbedError(err)
+		return nil, c.mapError(err, "embed", "is it an embedding model?")
 	}
 	if len(resp.Embeddings) != len(texts) {
 		return nil, fmt.Errorf("llm: embed with %q: got %d embeddings for %d texts", c.model, len(resp.Embeddings), len(texts))
@@ -49,21 +47,6 @@ func (c *Client) Embed(ctx context.Context, texts []string) ([][]float32, error)
 		}
 	}
 	return resp.Embeddings, nil
-}
-
-func (c *Client) mapEmbedError(err error) error {
-	var se api.StatusError
-	if errors.As(err, &se) {
-		if se.StatusCode == http.StatusNotFound && strings.Contains(se.ErrorMessage, "not found") {
-			return &modelMissingError{model: c.model}
-		}
-		return fmt.Errorf("llm: embed with %q (is it an embedding model?): %w", c.model, err)
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return c.unreachable(err)
-	}
-	return fmt.Errorf("llm: embed with %q: %w", c.model, err)
 }
 
 // SameModel reports whether a and b name the same Ollama model ("bge-m3"
