@@ -300,24 +300,7 @@ func TestCrawlTimeout(t *testing.T) {
 }
 
 func TestCrawlCancel(t *testing.T) {
-	// An endless site whose pages answer slowly.
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/robots.txt" {
-			http.NotFound(w, r)
-			return
-		}
-		select {
-		case <-r.Context().Done():
-			return
-		case <-time.After(20 * time.Millisecond):
-		}
-		var links []string
-		for i := range 5 {
-			links = append(links, fmt.Sprintf("%s/%d", strings.TrimSuffix(r.URL.Path, "/"), i))
-		}
-		serveHTML(htmlPage("Page "+r.URL.Path, links...))(w, r)
-	}))
-	defer srv.Close()
+	srv := endlessSite(t, 20*time.Millisecond)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -478,4 +461,28 @@ func TestCrawlContentLanguageHeader(t *testing.T) {
 	pages, _, err := crawlCollect(t, Options{}, srv.URL+"/")
 	require.NoError(t, err)
 	assert.Equal(t, "fr", pages[srv.URL+"/"].Lang)
+}
+
+// endlessSite serves pages that each link five new pages, every answer
+// taking delay: a site no crawl finishes.
+func endlessSite(t *testing.T, delay time.Duration) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(delay):
+		}
+		var links []string
+		for i := range 5 {
+			links = append(links, fmt.Sprintf("%s/%d", strings.TrimSuffix(r.URL.Path, "/"), i))
+		}
+		serveHTML(htmlPage("Page "+r.URL.Path, links...))(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }

@@ -323,24 +323,7 @@ func TestCrawlAllowedHosts(t *testing.T) {
 }
 
 func TestCrawlTotalTimeout(t *testing.T) {
-	// An endless site whose pages answer slowly.
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/robots.txt" {
-			http.NotFound(w, r)
-			return
-		}
-		select {
-		case <-r.Context().Done():
-			return
-		case <-time.After(30 * time.Millisecond):
-		}
-		var links []string
-		for i := range 5 {
-			links = append(links, fmt.Sprintf("%s/%d", strings.TrimSuffix(r.URL.Path, "/"), i))
-		}
-		serveHTML(htmlPage("Page "+r.URL.Path, links...))(w, r)
-	}))
-	defer srv.Close()
+	srv := endlessSite(t, 30*time.Millisecond)
 	began := time.Now()
 	pages, rep, err := crawlCollect(t, Options{Timeout: 600 * time.Millisecond}, srv.URL+"/")
 	require.NoError(t, err, "a timeout is a normal end")
