@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS turns (
 	at      INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS turns_conv ON turns(conv_id, seq);
+CREATE INDEX IF NOT EXISTS conversations_customer ON conversations(customer_id);
+CREATE INDEX IF NOT EXISTS conversations_updated ON conversations(updated_at);
 `
 
 // Open opens (creating if needed) the conversation database at path, with
@@ -67,6 +69,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "secure_delete(ON)") // erased turns are overwritten in the file, not just unlinked
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -205,4 +208,46 @@ func (s *Store) Customer(ctx context.Context, convID string) (string, error) {
 		return "", fmt.Errorf("conversation: customer of %s: %w", convID, err)
 	}
 	return id, nil
+}
+
+// DeleteCustomer deletes every conversation of the verified customer id,
+// with their turns (right to erasure), and returns how many there were.
+func (s *Store) DeleteCustomer(ctx context.Context, customerID string) (int, error) {
+	if customerID == "" {
+		return 0, errors.New("conversation: delete customer: empty id")
+	}
+	return s.deleteWhere(ctx, "delete conversations of a customer", `customer_id = ?`, customerID)
+}
+
+// PurgeBefore deletes the conversations, with their turns, that nobody
+// has written to since t (the retention setting), and returns how many.
+func (s *Store) PurgeBefore(ctx context.Context, t time.Time) (int, error) {
+	return s.deleteWhere(ctx, "purge conversations", `updated_at < ?`, t.UTC().UnixNano())
+}
+
+// deleteWhere deletes the turns, then the conversations, that match where
+// in one transaction (turns first: they do not rely on the foreign key's
+// cascade, which an older database may lack).
+func (s *Store) deleteWhere(ctx context.Context, what, where string, arg any) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("conversation: %s: %w", what, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if _, err := tx.ExecContext(ctx,
+		`DELETE FROM turns WHERE conv_id IN (SELECT id FROM conversations WHERE `+where+`)`, arg); err != nil {
+		return 0, fmt.Errorf("conversation: %s: %w", what, err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM conversations WHERE `+where, arg)
+	if err != nil {
+		return 0, fmt.Errorf("conversation: %s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("conversation: %s: %w", what, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("conversation: %s: %w", what, err)
+	}
+	return int(n), nil
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -134,4 +135,57 @@ func contents(ts []Turn) []string {
 		out = append(out, t.Content)
 	}
 	return out
+}
+
+func TestDeleteCustomer(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "sitebot.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	a1, a2, b, anon := NewID(), NewID(), NewID(), NewID()
+	for _, id := range []string{a1, a2, b, anon} {
+		require.NoError(t, s.Append(ctx, id, RoleUser, "hello "+id))
+	}
+	require.NoError(t, s.SetCustomer(ctx, a1, "cust-a"))
+	require.NoError(t, s.SetCustomer(ctx, a2, "cust-a"))
+	require.NoError(t, s.SetCustomer(ctx, b, "cust-b"))
+
+	n, err := s.DeleteCustomer(ctx, "cust-a")
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	for id, want := range map[string]bool{a1: false, a2: false, b: true, anon: true} {
+		ok, err := s.Exists(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, want, ok)
+		turns, err := s.Recent(ctx, id, 10)
+		require.NoError(t, err)
+		assert.Equal(t, want, len(turns) == 1, "turns of %s", id)
+	}
+	_, err = s.DeleteCustomer(ctx, "")
+	assert.Error(t, err)
+}
+
+func TestPurgeBefore(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "sitebot.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	old, fresh := NewID(), NewID()
+	require.NoError(t, s.Append(ctx, old, RoleUser, "old question"))
+	cut := time.Now()
+	time.Sleep(2 * time.Millisecond)
+	require.NoError(t, s.Append(ctx, fresh, RoleUser, "new question"))
+
+	n, err := s.PurgeBefore(ctx, cut)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	ok, err := s.Exists(ctx, old)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	turns, err := s.Recent(ctx, old, 10)
+	require.NoError(t, err)
+	assert.Empty(t, turns)
+	ok, err = s.Exists(ctx, fresh)
+	require.NoError(t, err)
+	assert.True(t, ok)
 }
