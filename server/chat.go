@@ -88,11 +88,14 @@ func (s *Server) Answer(ctx context.Context, req ChatRequest, onToken func(strin
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.AnswerTimeout)
 	defer cancel()
 
-	convID, known, err := s.conversationID(ctx, req.ConversationID)
+	customerID, verified := s.verifyCustomer(req.Customer)
+	convID, known, err := s.conversationFor(ctx, req.ConversationID, customerID, verified) // profiles.go
 	if err != nil {
 		return ChatResponse{}, err
 	}
-	customerID, verified := s.verifyCustomer(req.Customer)
+	if r, owned, err := s.agentOwned(ctx, convID, known, question, customerID, verified, onToken); owned || err != nil {
+		return r, err // a person owns the conversation: the bot stays silent (handoff.go)
+	}
 	profile := s.profile(ctx, customerID, verified)
 
 	var history []llm.Message
@@ -131,6 +134,9 @@ func (s *Server) Answer(ctx context.Context, req ChatRequest, onToken func(strin
 		if s.humanOnly(question, text, &resp) { // gate_handoff.go: the operator's human-only topics
 			break
 		}
+		if s.answerFromProfile(question, profile, &resp) { // profiles.go: "which plan am I on?" with no model
+			break
+		}
 		result, err := s.retrieve(ctx, question, history)
 		if err != nil {
 			return ChatResponse{}, err
@@ -154,6 +160,9 @@ func (s *Server) Answer(ctx context.Context, req ChatRequest, onToken func(strin
 	}
 
 	s.store(ctx, convID, question, resp.Answer, customerID, verified)
+	if resp.Handoff {
+		s.openHandoff(ctx, convID, customerID, resp.HandoffReason) // handoff.go
+	}
 	s.log.Info("chat answered",
 		"conversation", convID, "mode", resp.Mode, "refused", resp.Refused,
 		"handoff", resp.Handoff, "handoff_reason", resp.HandoffReason,

@@ -48,6 +48,8 @@ func (s *Server) routes() *echo.Echo {
 	admin := e.Group("/api/admin", s.requireAdmin)
 	admin.POST("/crawl", s.handleStartCrawl)
 	admin.GET("/crawl", s.handleCrawlStatus)
+	s.handoffRoutes(e, admin)
+	s.profileRoutes(admin)
 	return e
 }
 

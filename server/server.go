@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sitebot/sitebot/conversation"
+	"github.com/sitebot/sitebot/handoff"
 	"github.com/sitebot/sitebot/llm"
 	"github.com/sitebot/sitebot/retriever"
 )
@@ -87,6 +88,16 @@ type Config struct {
 	// Profiles looks up a verified visitor's customer profile for the
 	// prompt; nil: no profiles (every visitor is answered anonymously).
 	Profiles ProfileSource
+	// ProfileStore serves the admin profile API (PUT, GET, DELETE
+	// /api/admin/profiles/{id}; profiles.go) and, when Profiles is nil, is
+	// also the chat's ProfileSource; nil turns that API off.
+	ProfileStore ProfileStore
+	// Erasers delete a customer's data held outside the conversations and
+	// profiles (handoffs) when the customer is erased; nil: none.
+	Erasers []Eraser
+	// Handoffs keeps the conversations handed to a person and delivers
+	// them (handoff.go); nil turns human handoff off.
+	Handoffs *handoff.Store
 	// Crawl serves POST /api/admin/crawl; nil turns that endpoint off.
 	Crawl CrawlFunc
 	// Snippet is the <script> tag that the page at / shows the site owner.
@@ -123,6 +134,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ModelQueueWait <= 0 {
 		c.ModelQueueWait = DefaultModelQueueWait
+	}
+	if c.Profiles == nil && c.ProfileStore != nil {
+		c.Profiles = c.ProfileStore
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -285,6 +285,12 @@
 
     // finish shows the final state of an answer bubble from a chat response.
     function finish(b, resp) {
+      if (resp.handoff) startPolling(resp.conversation_id);
+      if (resp.handoff && resp.handoff_reason === 'agent' && !resp.answer) {
+        // A person owns the conversation: the bot stays silent.
+        if (b.parentNode) b.parentNode.removeChild(b);
+        return;
+      }
       var entry = { who: 'bot', text: String(resp.answer || ''), sources: [], cls: '' };
       b.classList.remove('sb-pending');
       setText(b, entry.text, Array.isArray(resp.sources) ? resp.sources : []);
@@ -320,7 +326,7 @@
     function restore() {
       bubble('bot', T.welcome, 'sb-welcome');
       transcript.forEach(function (m) {
-        var b = bubble(m.who === 'user' ? 'user' : 'bot', m.text, m.cls || '');
+        var b = bubble(m.who === 'user' ? 'user' : (m.who === 'agent' ? 'agent' : 'bot'), m.text, m.cls || '');
         if (m.sources) { setText(b, String(m.text || ''), m.sources); renderSources(b, m.sources); }
         if (m.note) b.appendChild(el('div', { 'class': 'sb-note' }, m.note));
       });
@@ -331,6 +337,47 @@
       b.classList.add('sb-error');
       b.querySelector('.sb-text').textContent = text;
       scroll();
+    }
+
+    // ---- a person's replies (human handoff) ----
+    // While the conversation is handed off, poll the agent's messages every
+    // 3 s and show them as text. The conversation id is the capability.
+    var POLL_MS = 3000;
+    var pollTimer = null;
+    var agentSeq = load('agentSeq') || 0;
+    function startPolling(id) {
+      if (typeof id === 'string' && /^[0-9a-f]{32}$/i.test(id)) { convID = id; save('conversation', convID); }
+      if (!convID || pollTimer) return;
+      save('handedOff', true);
+      pollTimer = setTimeout(poll, POLL_MS);
+    }
+    function stopPolling() {
+      if (pollTimer) clearTimeout(pollTimer);
+      pollTimer = null;
+      save('handedOff', false);
+    }
+    async function poll() {
+      pollTimer = null;
+      var again = true;
+      try {
+        var res = await fetch(SERVER + '/api/conversations/' + encodeURIComponent(convID) + '/messages?after=' + encodeURIComponent(String(agentSeq)), {
+          method: 'GET', mode: 'cors', credentials: 'omit', headers: { 'Accept': 'application/json' }
+        });
+        if (res.status === 404) again = false;
+        if (res.ok) {
+          var data = await res.json();
+          (Array.isArray(data.messages) ? data.messages : []).forEach(function (m) {
+            if (!m || typeof m.content !== 'string' || typeof m.seq !== 'number' || m.seq <= agentSeq) return;
+            agentSeq = m.seq;
+            save('agentSeq', agentSeq);
+            bubble('agent', m.content); // text only, never HTML
+            remember({ who: 'agent', text: m.content });
+          });
+          if (data.status === 'closed' || !data.status) again = false;
+        }
+      } catch (e) { /* network trouble: try again later */ }
+      if (again) pollTimer = setTimeout(poll, POLL_MS);
+      else stopPolling();
     }
 
     // ---- server-sent events over fetch ----
@@ -487,6 +534,7 @@
       }
     });
     humanBtn.addEventListener('click', function () { ask(T.humanMessage); });
+    if (load('handedOff') && convID) startPolling(convID);
   }
 
   function icon() {
