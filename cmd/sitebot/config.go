@@ -40,11 +40,20 @@ type Config struct {
 	AllowOrigins   string
 	CrawlAllowNet  string // comma-separated CIDRs that crawls started over the admin API may reach
 	RateLimit      float64
-	TrustProxy     string // comma-separated CIDRs of trusted reverse proxies
-	ContextBudget  int    // prompt size in estimated tokens
-	LLMConcurrency int    // model calls at once
-	HumanTopics    string // name=word|word,...: questions handed to a person (server.ParseHumanTopics)
-	ContactURL     string // the site's contact page; "" finds it in the index
+	TrustProxy     string        // comma-separated CIDRs of trusted reverse proxies
+	ContextBudget  int           // prompt size in estimated tokens
+	LLMConcurrency int           // model calls at once
+	HumanTopics    string        // name=word|word,...: questions handed to a person (server.ParseHumanTopics)
+	ContactURL     string        // the site's contact page; "" finds it in the index
+	Retention      time.Duration // conversations older than this are purged (0: kept forever)
+
+	HandoffWebhook       string // handoff delivery (handoff.go)
+	HandoffWebhookSecret string
+	HandoffEmail         string // comma-separated recipients
+	SMTPAddr             string
+	SMTPFrom             string
+	SMTPUser             string
+	SMTPPassword         string
 
 	Customer string
 	Server   string
@@ -112,6 +121,7 @@ func gateFlags(fs *flag.FlagSet, c *Config) {
 
 // serveOnlyFlags are the flags serve has beyond --data (up shares crawl's --data).
 func serveOnlyFlags(fs *flag.FlagSet, c *Config) {
+	handoffFlags(fs, c)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "HOST:PORT to listen on (use :8080 to accept connections from other machines)")
 	modelFlags(fs, c)
 	fs.StringVar(&c.AdminKey, "admin-key", c.AdminKey, "key for the admin endpoints (Authorization: Bearer KEY)")
@@ -121,6 +131,7 @@ func serveOnlyFlags(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.LLMConcurrency, "llm-concurrency", c.LLMConcurrency, "model calls at once; more answers wait in line (up to 32), and are given extractively when the line is full")
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "chat messages one client IP may send per minute (-1: no limit)")
 	fs.StringVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "comma-separated address ranges (CIDR) of your reverse proxies, whose X-Forwarded-For names the client")
+	fs.DurationVar(&c.Retention, "retention", c.Retention, "purge conversations nobody wrote to for this long (e.g. 720h), at start and every hour; 0 keeps them forever")
 	fs.StringVar(&c.AllowOrigins, "allow-origin", c.AllowOrigins, `comma-separated origins that may embed the widget, besides the crawled site ("*" allows any)`)
 }
 
@@ -199,6 +210,9 @@ func (c Config) validateServe() error {
 	if _, err := c.trustedProxies(); err != nil {
 		errs = append(errs, err)
 	}
+	if c.Retention < 0 {
+		errs = append(errs, errors.New("--retention (SITEBOT_RETENTION) must not be negative (0 keeps conversations forever)"))
+	}
 	if c.LLMTimeout <= 0 {
 		errs = append(errs, errors.New("--llm-timeout (SITEBOT_LLM_TIMEOUT) must be positive"))
 	}
@@ -209,6 +223,9 @@ func (c Config) validateServe() error {
 		errs = append(errs, fmt.Errorf("--llm-concurrency (SITEBOT_LLM_CONCURRENCY) must be between 1 and 64, got %d", c.LLMConcurrency))
 	}
 	if err := c.validateGate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validateHandoff(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -36,6 +36,7 @@ func commands() []command {
 		{name: "ask", args: "QUESTION", summary: "answer one question from the terminal", run: runAsk, flags: askFlags},
 		{name: "eval", args: "FILE.jsonl", summary: "measure answers on a labelled question set", run: runEval, flags: evalFlags},
 		{name: "pages", summary: "list the pages the index holds", run: runPages, flags: pagesFlags},
+		{name: "profiles", args: "import FILE", summary: "import customer profiles from a JSONL or CSV file into --data", run: runProfiles, flags: profilesFlags},
 		{name: "widget", summary: "print the <script> snippet to paste into your site", run: runWidget, flags: widgetFlags},
 	}
 }
@@ -140,7 +141,7 @@ Usage: sitebot <command> [flags] [arguments]
 
 Commands:`)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-7s %-11s %s\n", c.name, c.args, c.summary)
+		fmt.Fprintf(w, "  %-8s %-11s %s\n", c.name, c.args, c.summary)
 	}
 	fmt.Fprintln(w, `
 Every flag can also be set with the environment variable SITEBOT_<FLAG>

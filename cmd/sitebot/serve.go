@@ -13,8 +13,10 @@ import (
 
 	"github.com/sitebot/sitebot/conversation"
 	"github.com/sitebot/sitebot/crawler"
+	"github.com/sitebot/sitebot/handoff"
 	"github.com/sitebot/sitebot/indexer"
 	"github.com/sitebot/sitebot/llm"
+	"github.com/sitebot/sitebot/profile"
 	"github.com/sitebot/sitebot/retriever"
 	"github.com/sitebot/sitebot/server"
 	"github.com/sitebot/sitebot/widget"
@@ -25,12 +27,14 @@ type app struct {
 	index     index
 	retriever *retriever.Retriever
 	conv      *conversation.Store
+	profiles  *profile.Store
+	handoffs  *handoff.Store
 	server    *server.Server
 	mode      string // what answers come from, for the start-up line
 }
 
 func (a *app) Close() error {
-	return errors.Join(a.conv.Close(), a.index.Close())
+	return errors.Join(a.handoffs.Close(), a.profiles.Close(), a.conv.Close(), a.index.Close())
 }
 
 // openApp opens the index and the conversation store in --data and builds
@@ -47,7 +51,20 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 		ix.Close()
 		return nil, err
 	}
-	a := &app{index: ix, conv: conv}
+	profiles, err := profile.Open(ctx, cfg.dbPath())
+	if err != nil {
+		conv.Close()
+		ix.Close()
+		return nil, err
+	}
+	handoffs, err := handoff.Open(ctx, cfg.dbPath(), cfg.handoffOptions(log)) // after conversation.Open: its tables refer to conversations
+	if err != nil {
+		profiles.Close()
+		conv.Close()
+		ix.Close()
+		return nil, err
+	}
+	a := &app{index: ix, conv: conv, profiles: profiles, handoffs: handoffs}
 	if err := indexer.CheckAnalyzer(ctx, ix); err != nil {
 		log.Warn("answers may miss pages until the site is crawled again", "err", err)
 	}
@@ -91,6 +108,8 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 		MinConfidence:  retriever.DefaultMinConfidence,
 		HumanTopics:    topics,
 		ContactURL:     contact,
+		ProfileStore:   profiles,
+		Handoffs:       handoffs,
 		Snippet:        snippet,
 		RateLimit:      cfg.RateLimit,
 		TrustedProxies: proxies,
@@ -231,6 +250,13 @@ func serve(ctx context.Context, e *env) error {
 		return err
 	}
 	defer a.Close()
+	rctx, stopRetention := context.WithCancel(ctx)
+	retained := make(chan struct{})
+	go func() { defer close(retained); keepConversations(rctx, a.conv, cfg.Retention, time.Hour, log) }()
+	defer func() { stopRetention(); <-retained }()
+	delivered := make(chan struct{}) // the handoff outbox worker (webhook, e-mail)
+	go func() { defer close(delivered); _ = a.handoffs.Run(rctx) }()
+	defer func() { stopRetention(); <-delivered }()
 	fmt.Fprintf(e.stdout, "sitebot is answering at %s with %s.\nTry it at %s/ and paste this into your pages (or run 'sitebot widget --server PUBLIC_URL'):\n\n  %s\n\n", base, a.mode, base, snippet)
 	return a.server.Serve(ctx, ln)
 }
