@@ -165,6 +165,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "secure_delete(ON)") // delivered notifications hold transcripts: overwrite them
+	// Transactions write: take the write lock when they begin, so that they
+	// wait (busy_timeout) for another writer instead of failing with
+	// SQLITE_BUSY when a read lock cannot be upgraded.
+	q.Set("_txlock", "immediate")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
