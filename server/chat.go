@@ -50,6 +50,11 @@ type ChatResponse struct {
 	HandoffReason  string   `json:"handoff_reason,omitempty"` // ReasonRequested or ReasonFrustrated
 	// ContactURL is the site's contact page, set on refusals when known (gate_handoff.go).
 	ContactURL string `json:"contact_url,omitempty"`
+	// ContactRequested: the handoff has no contact for the visitor yet;
+	// ReplyExpected (RFC 3339): outside business hours, when the team
+	// opens again (hours.go).
+	ContactRequested bool   `json:"contact_requested,omitempty"`
+	ReplyExpected    string `json:"reply_expected,omitempty"`
 }
 
 // Source is a page (section) an answer comes from.
@@ -150,7 +155,10 @@ func (s *Server) Answer(ctx context.Context, req ChatRequest, onToken func(strin
 			return ChatResponse{}, err
 		}
 	}
-	s.escalate(history, text, &resp) // gate_handoff.go: repeated refusals, contact page
+	s.escalate(history, text, &resp)                                         // gate_handoff.go: repeated refusals, contact page
+	if err := s.handoffNotice(ctx, convID, known, text, &resp); err != nil { // hours.go: business hours, contact
+		return ChatResponse{}, err
+	}
 	if modelAnswered := resp.Mode == ModeLLM && hits > 0 && !resp.Refused; !modelAnswered {
 		// Canned and extractive answers arrive in one piece, so that
 		// streaming clients see text arrive as they do with the model's.

@@ -376,6 +376,12 @@ type replies struct {
 	// contact, a format with one %s for the contact page's URL, follows a
 	// refusal when the site has one.
 	repeated, contact string
+	// afterHours, a format with one %s for the next opening (see
+	// nextOpening), says that the team is away (Config.BusinessHours);
+	// askContact asks for the visitor's e-mail address; weekdays name the
+	// days (Sunday first) as afterHours uses them.
+	afterHours, askContact string
+	weekdays               [7]string
 }
 
 var canned = map[string]replies{
@@ -389,6 +395,9 @@ var canned = map[string]replies{
 		identity:   "I'm an AI assistant that answers from the pages of this site. If you'd rather talk to a person, just say so at any time.",
 		repeated:   "I'm sorry, I couldn't find this on our site either. I'm handing this conversation to a person on our team, who will reply as soon as they can.",
 		contact:    "You can also reach us through our contact page: %s",
+		afterHours: "Our team is away right now; you can expect a reply from %s.",
+		askContact: "Please leave your e-mail address below so that we can get back to you.",
+		weekdays:   [7]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
 	},
 	"de": {
 		handoff:    "Gerne. Ich übergebe dieses Gespräch an einen Mitarbeiter unseres Teams, der sich so bald wie möglich meldet. Sie erreichen uns auch über die Kontaktseite dieser Website.",
@@ -400,6 +409,9 @@ var canned = map[string]replies{
 		identity:   "Ich bin ein KI-Assistent und antworte anhand der Seiten dieser Website. Wenn Sie lieber mit einem Menschen sprechen möchten, sagen Sie es einfach.",
 		repeated:   "Es tut mir leid, auch dazu habe ich auf unserer Website nichts gefunden. Ich übergebe dieses Gespräch an einen Mitarbeiter unseres Teams, der sich so bald wie möglich meldet.",
 		contact:    "Sie erreichen uns auch über unsere Kontaktseite: %s",
+		afterHours: "Unser Team ist gerade nicht erreichbar; mit einer Antwort können Sie ab %s rechnen.",
+		askContact: "Bitte hinterlassen Sie unten Ihre E-Mail-Adresse, damit wir Ihnen antworten können.",
+		weekdays:   [7]string{"Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"},
 	},
 	"fr": {
 		handoff:    "Bien sûr. Je transmets cette conversation à un membre de notre équipe, qui vous répondra dès que possible. Vous pouvez aussi nous joindre via la page de contact de ce site.",
@@ -411,6 +423,9 @@ var canned = map[string]replies{
 		identity:   "Je suis un assistant IA qui répond à partir des pages de ce site. Si vous préférez parler à un humain, dites-le simplement.",
 		repeated:   "Je suis désolé, je n'ai pas trouvé cela non plus sur notre site. Je transmets cette conversation à un membre de notre équipe, qui vous répondra dès que possible.",
 		contact:    "Vous pouvez aussi nous joindre via notre page de contact : %s",
+		afterHours: "Notre équipe est absente pour le moment ; vous pouvez attendre une réponse à partir de %s.",
+		askContact: "Laissez-nous votre adresse e-mail ci-dessous pour que nous puissions vous répondre.",
+		weekdays:   [7]string{"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"},
 	},
 	"es": {
 		handoff:    "Por supuesto. Paso esta conversación a una persona de nuestro equipo, que le responderá lo antes posible. También puede contactarnos a través de la página de contacto de este sitio.",
@@ -422,6 +437,9 @@ var canned = map[string]replies{
 		identity:   "Soy un asistente de IA que responde a partir de las páginas de este sitio. Si prefiere hablar con una persona, solo dígalo.",
 		repeated:   "Lo siento, tampoco he encontrado esto en nuestro sitio. Paso esta conversación a una persona de nuestro equipo, que le responderá lo antes posible.",
 		contact:    "También puede contactarnos a través de nuestra página de contacto: %s",
+		afterHours: "Nuestro equipo no está disponible en este momento; puede esperar una respuesta a partir del %s.",
+		askContact: "Déjenos su dirección de correo electrónico abajo para que podamos responderle.",
+		weekdays:   [7]string{"domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado"},
 	},
 	"fi": {
 		handoff:    "Selvä. Siirrän keskustelun tiimimme ihmiselle, joka vastaa sinulle mahdollisimman pian. Voit myös ottaa yhteyttä sivuston yhteystietosivun kautta.",
@@ -433,6 +451,9 @@ var canned = map[string]replies{
 		identity:   "Olen tekoälyavustaja ja vastaan tämän sivuston sivujen perusteella. Jos haluat mieluummin puhua ihmisen kanssa, sano vain.",
 		repeated:   "Valitettavasti en löytänyt tätäkään sivustoltamme. Siirrän keskustelun tiimimme ihmiselle, joka vastaa sinulle mahdollisimman pian.",
 		contact:    "Voit myös ottaa yhteyttä yhteystietosivumme kautta: %s",
+		afterHours: "Tiimimme ei ole juuri nyt paikalla; voit odottaa vastausta aikaisintaan %s.",
+		askContact: "Jätä sähköpostiosoitteesi alle, niin palaamme asiaan.",
+		weekdays:   [7]string{"sunnuntaina", "maanantaina", "tiistaina", "keskiviikkona", "torstaina", "perjantaina", "lauantaina"},
 	},
 	"ru": {
 		handoff:    "Конечно. Я передаю этот разговор сотруднику нашей команды, он ответит вам как можно скорее. Также с нами можно связаться через страницу контактов на сайте.",
@@ -444,6 +465,9 @@ var canned = map[string]replies{
 		identity:   "Я ИИ-ассистент и отвечаю по страницам этого сайта. Если хотите поговорить с человеком, просто скажите.",
 		repeated:   "К сожалению, этого я тоже не нашёл на нашем сайте. Я передаю этот разговор сотруднику нашей команды, он ответит вам как можно скорее.",
 		contact:    "Также с нами можно связаться через страницу контактов: %s",
+		afterHours: "Сейчас наша команда не на связи. Ответ можно ожидать: %s.",
+		askContact: "Пожалуйста, оставьте ниже свой адрес электронной почты, чтобы мы могли вам ответить.",
+		weekdays:   [7]string{"воскресенье", "понедельник", "вторник", "среда", "четверг", "пятница", "суббота"},
 	},
 	"sv": {
 		handoff:    "Självklart. Jag lämnar över samtalet till en person i vårt team, som svarar så snart som möjligt. Du kan också nå oss via webbplatsens kontaktsida.",
@@ -455,6 +479,9 @@ var canned = map[string]replies{
 		identity:   "Jag är en AI-assistent som svarar utifrån sidorna på den här webbplatsen. Om du hellre vill prata med en människa är det bara att säga till.",
 		repeated:   "Tyvärr hittade jag inte heller det här på vår webbplats. Jag lämnar över samtalet till en person i vårt team, som svarar så snart som möjligt.",
 		contact:    "Du kan också nå oss via vår kontaktsida: %s",
+		afterHours: "Vårt team är inte på plats just nu; du kan räkna med ett svar från %s.",
+		askContact: "Lämna din e-postadress nedan så att vi kan återkomma till dig.",
+		weekdays:   [7]string{"söndag", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag"},
 	},
 	"lv": {
 		handoff:    "Protams. Es nododu šo sarunu mūsu komandas darbiniekam, kurš jums atbildēs, cik drīz vien iespējams. Ar mums var sazināties arī, izmantojot vietnes kontaktu lapu.",
@@ -466,6 +493,9 @@ var canned = map[string]replies{
 		identity:   "Esmu MI asistents, kas atbild, balstoties uz šīs vietnes lapām. Ja vēlaties runāt ar cilvēku, vienkārši pasakiet.",
 		repeated:   "Atvainojiet, arī to mūsu vietnē neatradu. Es nododu šo sarunu mūsu komandas darbiniekam, kurš jums atbildēs, cik drīz vien iespējams.",
 		contact:    "Ar mums var sazināties arī, izmantojot mūsu kontaktu lapu: %s",
+		afterHours: "Mūsu komanda šobrīd nav pieejama. Atbildi varat gaidīt: %s.",
+		askContact: "Lūdzu, atstājiet zemāk savu e-pasta adresi, lai mēs varētu jums atbildēt.",
+		weekdays:   [7]string{"svētdiena", "pirmdiena", "otrdiena", "trešdiena", "ceturtdiena", "piektdiena", "sestdiena"},
 	},
 }
 

@@ -82,10 +82,16 @@ type HandoffReceipt struct {
 	ConversationID string `json:"conversation_id"`
 	Status         string `json:"status"`
 	Created        bool   `json:"created"` // false: the conversation was already handed off
+	// ContactRequested: the handoff has no contact for the visitor yet.
+	ContactRequested bool `json:"contact_requested,omitempty"`
+	// Outside business hours, Message says (in the visitor's language) when
+	// a reply can be expected, ReplyExpected (RFC 3339).
+	Message       string `json:"message,omitempty"`
+	ReplyExpected string `json:"reply_expected,omitempty"`
 }
 
 // handleCreateHandoff: POST /api/conversations/{id}/handoff with an
-// optional {"reason": str, "contact": str}. 201 for a new handoff, 200 with
+// optional {"reason": str, "contact": str, "lang": str}. 201 for a new handoff, 200 with
 // the open one when there is one already.
 func (s *Server) handleCreateHandoff(c echo.Context) error {
 	id, err := s.knownConversation(c)
@@ -95,6 +101,7 @@ func (s *Server) handleCreateHandoff(c echo.Context) error {
 	var body struct {
 		Reason  string `json:"reason"`
 		Contact string `json:"contact"`
+		Lang    string `json:"lang"` // the visitor's language (en, de, ...); default: guessed
 	}
 	if c.Request().ContentLength != 0 {
 		if err := decodeJSON(c, &body, `{"reason": "...", "contact": "you@example.com"}`); err != nil {
@@ -128,7 +135,44 @@ func (s *Server) handleCreateHandoff(c echo.Context) error {
 		code = http.StatusCreated
 		s.log.Info("handoff requested", "handoff", h.ID, "conversation", id, "contact_given", contact != "")
 	}
-	return c.JSON(code, HandoffReceipt{HandoffID: h.ID, ConversationID: id, Status: h.Status, Created: created})
+	receipt := HandoffReceipt{HandoffID: h.ID, ConversationID: id, Status: h.Status, Created: created, ContactRequested: h.Contact == ""}
+	text, err := s.visitorReplies(c, id, body.Lang)
+	if err != nil {
+		return err
+	}
+	if msg, next, away := s.afterHours(text); away {
+		receipt.Message, receipt.ReplyExpected = msg, next.Format(time.RFC3339)
+		if receipt.ContactRequested {
+			receipt.Message += " " + text.askContact
+		}
+	}
+	return c.JSON(code, receipt)
+}
+
+// visitorReplies are the canned replies in the visitor's language: lang
+// when there are replies in it, else the language of the visitor's latest
+// message in the conversation, else the request's Accept-Language.
+func (s *Server) visitorReplies(c echo.Context, convID, lang string) (replies, error) {
+	if r, ok := canned[strings.ToLower(strings.TrimSpace(lang))]; ok {
+		return r, nil
+	}
+	turns, err := s.conv.Recent(c.Request().Context(), convID, s.cfg.HistoryTurns)
+	if err != nil {
+		return replies{}, err
+	}
+	for i := len(turns) - 1; i >= 0; i-- {
+		if turns[i].Role == conversation.RoleUser {
+			return repliesFor(turns[i].Content), nil
+		}
+	}
+	for _, part := range strings.Split(c.Request().Header.Get("Accept-Language"), ",") {
+		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		tag, _, _ = strings.Cut(strings.ToLower(tag), "-")
+		if r, ok := canned[tag]; ok {
+			return r, nil
+		}
+	}
+	return canned["en"], nil
 }
 
 func validateHandoffText(field, v string, maxRunes int) error {

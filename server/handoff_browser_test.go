@@ -15,7 +15,7 @@ import (
 )
 
 // TestHandoffInBrowser: the visitor clicks "Talk to a person" in a real
-// browser, an agent replies through the inbox API, and the reply appears
+// browser, leaves an e-mail address in the form under the answer, an agent replies through the inbox API, and the reply appears
 // in the widget as text within the polling interval.
 func TestHandoffInBrowser(t *testing.T) {
 	if testing.Short() {
@@ -45,6 +45,43 @@ func TestHandoffInBrowser(t *testing.T) {
 	var list struct{ Handoffs []handoff.Handoff }
 	require.Equal(t, http.StatusOK, env.call(http.MethodGet, "/api/admin/handoffs?status=open", handoffAdminKey, nil, &list))
 	require.Len(t, list.Handoffs, 1, "the button created a handoff")
+	assert.Empty(t, list.Handoffs[0].Contact)
+
+	// The answer asks for the visitor's contact with a small form.
+	contact := shadow + `.querySelector('.sb-handoff .sb-contact')`
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](contact+` !== null`, chromedp.WithPollingTimeout(10*time.Second)))
+	require.NoError(t, err, "the contact form appears under the handoff answer")
+	label, err := chromedp.Run(ctx, chromedp.Evaluate[string](contact+`.querySelector('label').textContent`))
+	require.NoError(t, err)
+	assert.Contains(t, label, "e-mail")
+	// Not an address: the widget says so and sends nothing.
+	input := chromedp.JSPath(contact + `.querySelector('.sb-contact-input')`)
+	send := chromedp.JSPath(contact + `.querySelector('.sb-contact-send')`)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(input, `<img src=x onerror=alert(1)>`),
+		chromedp.Click(send),
+	))
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](contact+`.querySelector('.sb-contact-msg').textContent !== ''`, chromedp.WithPollingTimeout(5*time.Second)))
+	require.NoError(t, err, "an invalid contact is refused in the widget")
+	before, err := env.hs.Get(t.Context(), list.Handoffs[0].ID)
+	require.NoError(t, err)
+	assert.Empty(t, before.Contact, "nothing was sent")
+	// An e-mail address is sent to the handoff.
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[string](contact+`.querySelector('.sb-contact-input').value = ''`))
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(input, "ada@example.com"),
+		chromedp.Click(send),
+	))
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](shadow+`.querySelector('.sb-contact-ok') !== null && `+shadow+`.querySelector('.sb-contact') === null`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	require.NoError(t, err, "the widget confirms the contact")
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[string](shadow+`.querySelector('.sb-contact-ok').textContent`))
+	require.NoError(t, err)
+	assert.Contains(t, ok, "ada@example.com")
+	h, err := env.hs.Get(t.Context(), list.Handoffs[0].ID)
+	require.NoError(t, err)
+	assert.Equal(t, "ada@example.com", h.Contact, "the handoff store got the contact")
 	const reply = `Hi, Grace here <img src=x onerror="alert(1)">`
 	sent := time.Now()
 	require.Equal(t, http.StatusCreated, env.call(http.MethodPost, "/api/admin/handoffs/"+list.Handoffs[0].ID+"/reply",

@@ -48,7 +48,7 @@ type handoffEnv struct {
 	hook [][]byte // bodies received by the webhook
 }
 
-func newHandoffEnv(t *testing.T) *handoffEnv {
+func newHandoffEnv(t *testing.T, opts ...func(*Config)) *handoffEnv {
 	t.Helper()
 	env := &handoffEnv{t: t, model: &fakeModel{tokens: []string{"Download invoices from the billing page [1]."}}}
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -77,10 +77,14 @@ func newHandoffEnv(t *testing.T) *handoffEnv {
 	go func() { defer close(done); _ = hs.Run(wctx) }()
 	t.Cleanup(func() { stop(); <-done })
 
-	s := New(Config{
+	cfg := Config{
 		Logger: quietLogger(), AdminKey: handoffAdminKey, IdentitySecret: handoffIDSecret, Handoffs: hs,
 		Profiles: handoffProfiles{"cust-1": {{Name: "name", Value: "Ada Lovelace"}, {Name: "plan", Value: "Business"}}},
-	}, &fakeRetriever{result: hits()}, env.model, conv)
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := New(cfg, &fakeRetriever{result: hits()}, env.model, conv)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	env.url = srv.URL

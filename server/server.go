@@ -98,6 +98,11 @@ type Config struct {
 	// Handoffs keeps the conversations handed to a person and delivers
 	// them (handoff.go); nil turns human handoff off.
 	Handoffs *handoff.Store
+	// BusinessHours are when the team answers handoffs; outside them a
+	// handoff says when a reply can be expected. nil: always open.
+	BusinessHours *BusinessHours
+	// Now is the clock that business hours are checked against (nil: time.Now).
+	Now func() time.Time
 	// Crawl serves POST /api/admin/crawl; nil turns that endpoint off.
 	Crawl CrawlFunc
 	// Snippet is the <script> tag that the page at / shows the site owner.
@@ -201,7 +206,6 @@ func New(cfg Config, r Retriever, m Model, conv *conversation.Store) *Server {
 	s.queue = newModelQueue(cfg.ModelConcurrency, cfg.ModelQueue, cfg.ModelQueueWait)
 	s.answerHosts = newHostSet(cfg.AnswerHosts...)
 	s.life, s.endLife = context.WithCancel(context.Background())
-	s.rules = systemRuleRuns()
 	s.rules = systemRuleRuns()
 	s.echo = s.routes()
 	return s

@@ -32,7 +32,10 @@
       error: 'Sorry, something went wrong. Please try again in a moment.',
       busy: 'Sorry, I can only take one question at a time.',
       tooLong: 'Please keep your message under 2000 characters.',
-      handoff: 'A person from our team will take over.', refused: 'Not found on this site.'
+      handoff: 'A person from our team will take over.', refused: 'Not found on this site.',
+      contactLabel: 'Your e-mail (or phone), so we can reply', contactPlaceholder: 'you@example.com', contactSend: 'Send',
+      contactThanks: 'Thank you! We will reply to {c}.', contactInvalid: 'Please enter a valid e-mail address or phone number.',
+      contactFailed: 'Sorry, that did not work. Please try again.'
     },
     de: {
       title: 'Hilfe', open: 'Chat öffnen', close: 'Chat schließen',
@@ -43,7 +46,10 @@
       error: 'Entschuldigung, etwas ist schiefgelaufen. Bitte versuchen Sie es gleich noch einmal.',
       busy: 'Bitte warten Sie auf die Antwort.',
       tooLong: 'Bitte schreiben Sie weniger als 2000 Zeichen.',
-      handoff: 'Ein Mitarbeiter übernimmt.', refused: 'Nicht auf dieser Website gefunden.'
+      handoff: 'Ein Mitarbeiter übernimmt.', refused: 'Nicht auf dieser Website gefunden.',
+      contactLabel: 'Ihre E-Mail-Adresse (oder Telefonnummer) für unsere Antwort', contactPlaceholder: 'sie@beispiel.de', contactSend: 'Senden',
+      contactThanks: 'Danke! Wir antworten an {c}.', contactInvalid: 'Bitte geben Sie eine gültige E-Mail-Adresse oder Telefonnummer ein.',
+      contactFailed: 'Das hat leider nicht geklappt. Bitte versuchen Sie es noch einmal.'
     },
     fr: {
       title: 'Aide', open: 'Ouvrir le chat', close: 'Fermer le chat',
@@ -54,7 +60,10 @@
       error: 'Désolé, une erreur est survenue. Veuillez réessayer dans un instant.',
       busy: 'Merci de patienter pendant la réponse.',
       tooLong: 'Merci de rester sous 2000 caractères.',
-      handoff: 'Un conseiller va prendre le relais.', refused: 'Introuvable sur ce site.'
+      handoff: 'Un conseiller va prendre le relais.', refused: 'Introuvable sur ce site.',
+      contactLabel: 'Votre e-mail (ou téléphone), pour que nous puissions répondre', contactPlaceholder: 'vous@exemple.fr', contactSend: 'Envoyer',
+      contactThanks: 'Merci ! Nous répondrons à {c}.', contactInvalid: 'Veuillez saisir une adresse e-mail ou un numéro de téléphone valide.',
+      contactFailed: 'Désolé, cela n\'a pas fonctionné. Veuillez réessayer.'
     },
     es: {
       title: 'Ayuda', open: 'Abrir chat', close: 'Cerrar chat',
@@ -65,7 +74,10 @@
       error: 'Lo sentimos, algo salió mal. Inténtelo de nuevo en un momento.',
       busy: 'Espere la respuesta, por favor.',
       tooLong: 'Escriba menos de 2000 caracteres, por favor.',
-      handoff: 'Una persona de nuestro equipo le atenderá.', refused: 'No se encontró en este sitio.'
+      handoff: 'Una persona de nuestro equipo le atenderá.', refused: 'No se encontró en este sitio.',
+      contactLabel: 'Su correo electrónico (o teléfono) para responderle', contactPlaceholder: 'usted@ejemplo.es', contactSend: 'Enviar',
+      contactThanks: '¡Gracias! Responderemos a {c}.', contactInvalid: 'Introduzca un correo electrónico o un número de teléfono válido.',
+      contactFailed: 'Lo sentimos, no ha funcionado. Inténtelo de nuevo.'
     },
     fi: {
       title: 'Apua', open: 'Avaa chat', close: 'Sulje chat',
@@ -76,7 +88,10 @@
       error: 'Pahoittelut, jokin meni vikaan. Yritä hetken kuluttua uudelleen.',
       busy: 'Odota vastausta, kiitos.',
       tooLong: 'Kirjoita alle 2000 merkkiä.',
-      handoff: 'Asiakaspalvelumme ihminen jatkaa tästä.', refused: 'Ei löytynyt tältä sivustolta.'
+      handoff: 'Asiakaspalvelumme ihminen jatkaa tästä.', refused: 'Ei löytynyt tältä sivustolta.',
+      contactLabel: 'Sähköpostiosoitteesi (tai puhelinnumerosi) vastausta varten', contactPlaceholder: 'sina@esimerkki.fi', contactSend: 'Lähetä',
+      contactThanks: 'Kiitos! Vastaamme osoitteeseen {c}.', contactInvalid: 'Anna kelvollinen sähköpostiosoite tai puhelinnumero.',
+      contactFailed: 'Valitettavasti se ei onnistunut. Yritä uudelleen.'
     },
     ru: {
       title: 'Помощь', open: 'Открыть чат', close: 'Закрыть чат',
@@ -87,7 +102,10 @@
       error: 'Извините, что-то пошло не так. Попробуйте ещё раз чуть позже.',
       busy: 'Пожалуйста, дождитесь ответа.',
       tooLong: 'Пожалуйста, не более 2000 символов.',
-      handoff: 'Разговор продолжит сотрудник.', refused: 'На сайте не найдено.'
+      handoff: 'Разговор продолжит сотрудник.', refused: 'На сайте не найдено.',
+      contactLabel: 'Ваш e-mail (или телефон) для ответа', contactPlaceholder: 'vy@primer.ru', contactSend: 'Отправить',
+      contactThanks: 'Спасибо! Мы ответим на {c}.', contactInvalid: 'Введите корректный адрес e-mail или номер телефона.',
+      contactFailed: 'Не получилось. Пожалуйста, попробуйте ещё раз.'
     },
     sv: {
       title: 'Hjälp', open: 'Öppna chatten', close: 'Stäng chatten',
@@ -98,7 +116,10 @@
       error: 'Något gick fel. Försök igen om en stund.',
       busy: 'Vänta på svaret, tack.',
       tooLong: 'Skriv högst 2000 tecken.',
-      handoff: 'En handläggare tar över.', refused: 'Hittades inte på webbplatsen.'
+      handoff: 'En handläggare tar över.', refused: 'Hittades inte på webbplatsen.',
+      contactLabel: 'Din e-postadress (eller ditt telefonnummer) för vårt svar', contactPlaceholder: 'du@exempel.se', contactSend: 'Skicka',
+      contactThanks: 'Tack! Vi svarar till {c}.', contactInvalid: 'Ange en giltig e-postadress eller ett giltigt telefonnummer.',
+      contactFailed: 'Det fungerade inte. Försök igen.'
     },
     lv: {
       title: 'Palīdzība', open: 'Atvērt tērzēšanu', close: 'Aizvērt tērzēšanu',
@@ -109,7 +130,10 @@
       error: 'Atvainojiet, radās kļūda. Lūdzu, mēģiniet vēlreiz pēc brīža.',
       busy: 'Lūdzu, uzgaidiet atbildi.',
       tooLong: 'Lūdzu, rakstiet mazāk par 2000 rakstzīmēm.',
-      handoff: 'Sarunu turpinās mūsu darbinieks.', refused: 'Šajā vietnē netika atrasts.'
+      handoff: 'Sarunu turpinās mūsu darbinieks.', refused: 'Šajā vietnē netika atrasts.',
+      contactLabel: 'Jūsu e-pasts (vai tālrunis) atbildei', contactPlaceholder: 'jus@piemers.lv', contactSend: 'Sūtīt',
+      contactThanks: 'Paldies! Mēs atbildēsim uz {c}.', contactInvalid: 'Lūdzu, ievadiet derīgu e-pasta adresi vai tālruņa numuru.',
+      contactFailed: 'Neizdevās. Lūdzu, mēģiniet vēlreiz.'
     }
   };
 
@@ -314,7 +338,73 @@
         save('conversation', convID);
       }
       remember(entry);
+      if (resp.handoff && resp.contact_requested === true && convID) contactForm(b, convID);
       scroll();
+    }
+
+    // ---- the visitor's contact for a handoff ----
+    var MAX_CONTACT = 200;
+    var contactSeq = 0;
+
+    // validContact mirrors the server's check: an e-mail address or a
+    // phone number, one line, at most 200 characters.
+    function validContact(v) {
+      if (!v || v.length > MAX_CONTACT || /[\u0000-\u001f\u007f]/.test(v)) return false;
+      if (v.indexOf('@') >= 0) return /^[^\s@<>()\[\]\\,;:"]+@[^\s@<>()\[\]\\,;:"]+\.[^\s@<>()\[\]\\,;:".]+$/.test(v);
+      var digits = v.replace(/[^0-9]/g, '').length;
+      return /^\+?[0-9 ()\-./]+$/.test(v) && digits >= 6 && digits <= 20;
+    }
+
+    // contactForm asks for an e-mail address (or phone) under a handoff
+    // answer and posts it to the conversation's handoff.
+    function contactForm(b, id) {
+      var old = log.querySelector('.sb-contact');
+      if (old && old.parentNode) old.parentNode.removeChild(old);
+      var fid = 'sb-contact-' + (++contactSeq);
+      var f = el('form', { 'class': 'sb-contact', novalidate: '' });
+      var lab = el('label', { 'for': fid, 'class': 'sb-contact-label' }, T.contactLabel);
+      var inp = el('input', {
+        id: fid, 'class': 'sb-contact-input', type: 'email', inputmode: 'email', autocomplete: 'email',
+        maxlength: String(MAX_CONTACT), placeholder: T.contactPlaceholder
+      });
+      var btn = el('button', { type: 'submit', 'class': 'sb-contact-send' }, T.contactSend);
+      var msg = el('div', { 'class': 'sb-contact-msg', role: 'status' });
+      f.appendChild(lab);
+      f.appendChild(inp);
+      f.appendChild(btn);
+      f.appendChild(msg);
+      b.appendChild(f);
+      f.addEventListener('submit', async function (e) {
+        e.preventDefault();
+        var v = inp.value.trim();
+        if (!validContact(v)) {
+          msg.textContent = T.contactInvalid;
+          inp.setAttribute('aria-invalid', 'true');
+          inp.focus();
+          return;
+        }
+        inp.removeAttribute('aria-invalid');
+        btn.disabled = true;
+        inp.disabled = true;
+        msg.textContent = '';
+        try {
+          var res = await fetch(SERVER + '/api/conversations/' + encodeURIComponent(id) + '/handoff', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' },
+            body: JSON.stringify({ contact: v })
+          });
+          if (!res.ok) throw new Error('HTTP ' + res.status);
+          var done = T.contactThanks.replace('{c}', v);
+          if (f.parentNode) f.parentNode.removeChild(f);
+          b.appendChild(el('div', { 'class': 'sb-note sb-contact-ok' }, done));
+          remember({ who: 'bot', text: done, cls: 'sb-contact-ok' });
+          scroll();
+        } catch (err) {
+          btn.disabled = false;
+          inp.disabled = false;
+          msg.textContent = T.contactFailed;
+        }
+      });
     }
 
     function remember(entry) {

@@ -54,6 +54,7 @@ type Config struct {
 	SMTPFrom             string
 	SMTPUser             string
 	SMTPPassword         string
+	BusinessHours        string // when people answer handoffs (server.ParseBusinessHours)
 
 	Customer string
 	Server   string

@@ -3,9 +3,12 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
+	_ "time/tzdata" // --business-hours zones on machines without a zoneinfo database
 
 	"github.com/sitebot/sitebot/handoff"
+	"github.com/sitebot/sitebot/server"
 )
 
 // handoffFlags are the settings of handoff delivery (serve, up).
@@ -17,6 +20,7 @@ func handoffFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender address of handoff e-mails")
 	fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "SMTP user name (PLAIN auth; empty: no auth)")
 	fs.StringVar(&c.SMTPPassword, "smtp-password", c.SMTPPassword, "SMTP password")
+	fs.StringVar(&c.BusinessHours, "business-hours", c.BusinessHours, `when people answer handoffs, as days, a time range and an IANA time zone (e.g. "Mon-Fri 09:00-17:00 Europe/Helsinki"); outside them a handoff says when a reply can be expected and asks for the visitor's e-mail (empty: always open)`)
 }
 
 // handoffOptions turns the handoff flags into the delivery options.
@@ -39,6 +43,9 @@ func (c Config) validateHandoff() error {
 	}
 	if (c.HandoffEmail != "") != (c.SMTPAddr != "") || (c.HandoffEmail != "" && c.SMTPFrom == "") {
 		errs = append(errs, errors.New("handoff e-mails need --handoff-email, --smtp-addr and --smtp-from (SITEBOT_HANDOFF_EMAIL, SITEBOT_SMTP_ADDR, SITEBOT_SMTP_FROM)"))
+	}
+	if _, err := server.ParseBusinessHours(c.BusinessHours); err != nil {
+		errs = append(errs, fmt.Errorf("--business-hours (SITEBOT_BUSINESS_HOURS): %w", err))
 	}
 	if len(errs) == 0 {
 		if err := handoff.ValidateOptions(c.handoffOptions(nil)); err != nil {

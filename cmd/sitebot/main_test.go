@@ -314,6 +314,19 @@ func TestFlagsAfterArgumentsAndFromEnv(t *testing.T) {
 	require.ErrorContains(t, err, "SITEBOT_MAX_PAGES")
 }
 
+// TestBusinessHoursFlag: --business-hours (or SITEBOT_BUSINESS_HOURS) is
+// validated before anything starts; any IANA zone works (time/tzdata).
+func TestBusinessHoursFlag(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nothing-here")
+	_, _, err := sitebot(t, map[string]string{"SITEBOT_BUSINESS_HOURS": "Mon-Fri 9-17"}, "serve", "--data", missing)
+	require.ErrorContains(t, err, "--business-hours (SITEBOT_BUSINESS_HOURS)")
+	_, _, err = sitebot(t, nil, "serve", "--data", missing, "--business-hours", "Mon-Fri 09:00-17:00 Nowhere/Special")
+	require.ErrorContains(t, err, "time zone")
+	// Valid hours get past validation to the next problem: no index.
+	_, _, err = sitebot(t, map[string]string{"SITEBOT_BUSINESS_HOURS": "Mon-Fri 09:00-17:00 Pacific/Chatham"}, "serve", "--data", missing)
+	require.ErrorContains(t, err, "sitebot crawl URL")
+}
+
 func TestWidgetSnippet(t *testing.T) {
 	out, _, err := sitebot(t, nil, "widget", "--server", "https://bot.example.com")
 	require.NoError(t, err)

@@ -94,6 +94,11 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 		a.Close()
 		return nil, fmt.Errorf("--human-topics (SITEBOT_HUMAN_TOPICS): %w", err)
 	}
+	hours, err := server.ParseBusinessHours(cfg.BusinessHours)
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("--business-hours (SITEBOT_BUSINESS_HOURS): %w", err)
+	}
 	contact, err := contactURL(ctx, cfg, ix, log)
 	if err != nil {
 		a.Close()
@@ -110,6 +115,7 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 		ContactURL:     contact,
 		ProfileStore:   profiles,
 		Handoffs:       handoffs,
+		BusinessHours:  hours,
 		Snippet:        snippet,
 		RateLimit:      cfg.RateLimit,
 		TrustedProxies: proxies,
