@@ -17,11 +17,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sitebot/sitebot/conversation"
+	"github.com/sitebot/sitebot/handoff"
 	"github.com/sitebot/sitebot/llm"
 	"github.com/sitebot/sitebot/profile"
 )
@@ -350,8 +352,28 @@ func TestNoProfileLeaks(t *testing.T) {
 		model Model
 	}{{"model echoes its prompt", echoModel{}}, {"extractive", nil}} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, conv, profiles := dataDir(t)
+			dir, conv, profiles := dataDir(t)
 			ctx := context.Background()
+			// Every handoff is delivered to this receiver: its payloads carry
+			// transcripts and profiles, and must hold only their customer's.
+			var hookMu sync.Mutex
+			var payloads []handoff.Payload
+			receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				var p handoff.Payload
+				if json.NewDecoder(r.Body).Decode(&p) == nil {
+					hookMu.Lock()
+					payloads = append(payloads, p)
+					hookMu.Unlock()
+				}
+			}))
+			defer receiver.Close()
+			hs, err := handoff.Open(ctx, filepath.Join(dir, "sitebot.db"), handoff.Options{Webhook: &handoff.Webhook{URL: receiver.URL, Secret: "hook-secret"}})
+			require.NoError(t, err)
+			defer hs.Close()
+			wctx, stopWorker := context.WithCancel(ctx)
+			workerDone := make(chan struct{})
+			go func() { defer close(workerDone); _ = hs.Run(wctx) }()
+			defer func() { stopWorker(); <-workerDone }()
 			ids := make([]string, visitors)
 			canaries := make([]string, visitors)
 			for i := range visitors {
@@ -364,7 +386,7 @@ func TestNoProfileLeaks(t *testing.T) {
 			}
 			logs := &lockedBuffer{}
 			log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			s := New(Config{IdentitySecret: testSecret, ProfileStore: profiles, RateLimit: -1, Logger: log},
+			s := New(Config{IdentitySecret: testSecret, ProfileStore: profiles, Handoffs: hs, RateLimit: -1, Logger: log},
 				&fakeRetriever{result: hits()}, tc.model, conv)
 			srv := httptest.NewServer(s.Handler())
 			defer srv.Close()
@@ -384,6 +406,9 @@ func TestNoProfileLeaks(t *testing.T) {
 						j := (i + 1 + r) % visitors // another customer
 						kind := kinds[r]
 						req := ChatRequest{Message: "Which plan am I on? Where is my last order?"}
+						if r == 4 || r == 9 { // these turns end in a handoff, with the transcript so far
+							req.Message = "I want to talk to a human please"
+						}
 						verified := false
 						switch kind {
 						case "valid":
@@ -450,6 +475,31 @@ func TestNoProfileLeaks(t *testing.T) {
 			}
 			wg.Wait()
 
+			// Every handoff's notification holds only its own customer's data.
+			require.Eventually(t, func() bool {
+				open, err := hs.List(ctx, "", 1000)
+				require.NoError(t, err)
+				hookMu.Lock()
+				defer hookMu.Unlock()
+				return len(open) > 0 && len(payloads) >= len(open)
+			}, 20*time.Second, 50*time.Millisecond, "every handoff is delivered")
+			hookMu.Lock()
+			delivered, ownSeen := len(payloads), 0
+			for _, p := range payloads {
+				raw, _ := json.Marshal(p)
+				for k, c := range canaries {
+					if bytes.Contains(raw, []byte(c)) && p.CustomerID == ids[k] {
+						ownSeen++
+					}
+					if bytes.Contains(raw, []byte(c)) && p.CustomerID != ids[k] {
+						leaks.Add(1)
+						t.Errorf("handoff %s of customer %q holds customer %d's canary", p.HandoffID, p.CustomerID, k)
+					}
+				}
+			}
+			hookMu.Unlock()
+			assert.Positive(t, ownSeen, "verified customers' handoffs do carry their own profile (the test can see data)")
+
 			logText := logs.String()
 			for k, c := range canaries {
 				if n := strings.Count(logText, c); n > 0 {
@@ -460,8 +510,8 @@ func TestNoProfileLeaks(t *testing.T) {
 			assert.Equal(t, int64(visitors*perVisitor), requests.Load())
 			assert.Zero(t, leaks.Load())
 			assert.Positive(t, verifiedSeen.Load(), "verified visitors do get their own profile (the test can see data)")
-			t.Logf("leak test (%s): %d requests from %d concurrent visitors, %d forged/swapped/unsigned tokens, %d replayed conversation ids, %d answers with the visitor's own profile, leaks = %d, log lines = %d",
-				tc.name, requests.Load(), visitors, forged.Load(), replayed.Load(), verifiedSeen.Load(), leaks.Load(), strings.Count(logText, "\n"))
+			t.Logf("leak test (%s): %d requests from %d concurrent visitors, %d forged/swapped/unsigned tokens, %d replayed conversation ids, %d answers with the visitor's own profile, %d handoffs delivered, leaks = %d, log lines = %d",
+				tc.name, requests.Load(), visitors, forged.Load(), replayed.Load(), verifiedSeen.Load(), delivered, leaks.Load(), strings.Count(logText, "\n"))
 		})
 	}
 }
