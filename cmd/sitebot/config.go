@@ -46,6 +46,7 @@ type Config struct {
 	HumanTopics    string        // name=word|word,...: questions handed to a person (server.ParseHumanTopics)
 	ContactURL     string        // the site's contact page; "" finds it in the index
 	Retention      time.Duration // conversations older than this are purged (0: kept forever)
+	ProfileURL     string        // the company backend's profile URL, with {id}
 
 	HandoffWebhook       string // handoff delivery (handoff.go)
 	HandoffWebhookSecret string
@@ -132,6 +133,7 @@ func serveOnlyFlags(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.LLMConcurrency, "llm-concurrency", c.LLMConcurrency, "model calls at once; more answers wait in line (up to 32), and are given extractively when the line is full")
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "chat messages one client IP may send per minute (-1: no limit)")
 	fs.StringVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "comma-separated address ranges (CIDR) of your reverse proxies, whose X-Forwarded-For names the client")
+	fs.StringVar(&c.ProfileURL, "profile-url", c.ProfileURL, "your backend's URL for a customer's profile, with {id} (e.g. https://crm.internal/profiles/{id}), fetched at chat time for verified visitors without a pushed profile")
 	fs.DurationVar(&c.Retention, "retention", c.Retention, "purge conversations nobody wrote to for this long (e.g. 720h), at start and every hour; 0 keeps them forever")
 	fs.StringVar(&c.AllowOrigins, "allow-origin", c.AllowOrigins, `comma-separated origins that may embed the widget, besides the crawled site ("*" allows any)`)
 }

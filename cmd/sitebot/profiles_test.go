@@ -6,9 +6,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -178,4 +180,34 @@ func TestErasureThroughServe(t *testing.T) {
 	assert.Zero(t, scan(), "0 occurrences of the canary in the raw files")
 	code, _ = call(http.MethodGet, "/api/admin/profiles/cust-1", "", true)
 	assert.Equal(t, http.StatusNotFound, code)
+}
+
+// TestServeFetchesProfilesFromTheBackend: with --profile-url, a verified
+// visitor without a pushed profile is answered from the company backend's.
+func TestServeFetchesProfilesFromTheBackend(t *testing.T) {
+	data, _, _ := crawledPlausible(t)
+	own := t.TempDir()
+	require.NoError(t, os.CopyFS(own, os.DirFS(data)))
+	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/profiles/cust-42" {
+			fmt.Fprint(w, `{"name": "Grace", "plan": "Enterprise Gold"}`)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer crm.Close()
+	base := startServe(t, nil, "--data", own, "--model", "", "--identity-secret", "s3cret", "--profile-url", crm.URL+"/profiles/{id}")
+
+	ask := func(id, tok string) string {
+		body := fmt.Sprintf(`{"message": "Which plan am I on?", "customer": {"id": %q, "token": %q}}`, id, tok)
+		resp, err := http.Post(base+"/api/chat", "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	mac := hmac.New(sha256.New, []byte("s3cret"))
+	mac.Write([]byte("cust-42"))
+	assert.Contains(t, ask("cust-42", hex.EncodeToString(mac.Sum(nil))), "Enterprise Gold")
+	assert.NotContains(t, ask("cust-42", strings.Repeat("0", 64)), "Enterprise Gold", "a forged token gets no profile")
 }

@@ -104,6 +104,17 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 		a.Close()
 		return nil, err
 	}
+	var fetcher server.ProfileSource
+	if cfg.ProfileURL != "" {
+		// Pushed profiles win; the backend is asked for the others, 2 s at
+		// most, and its answers are kept 5 minutes.
+		f, err := profile.NewFetcher(cfg.ProfileURL, 2*time.Second, 5*time.Minute, profiles, log)
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("--profile-url (SITEBOT_PROFILE_URL): %w", err)
+		}
+		fetcher = f
+	}
 	model, mode := openModel(ctx, cfg, log)
 	a.mode = mode + ", " + qe.status
 	srvCfg := server.Config{
@@ -114,6 +125,7 @@ func openApp(ctx context.Context, e *env, log *slog.Logger, snippet string) (*ap
 		HumanTopics:    topics,
 		ContactURL:     contact,
 		ProfileStore:   profiles,
+		Profiles:       fetcher, // nil: the pushed profiles (ProfileStore)
 		Handoffs:       handoffs,
 		BusinessHours:  hours,
 		Snippet:        snippet,
