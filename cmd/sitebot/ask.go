@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,8 +28,18 @@ func runAsk(ctx context.Context, e *env, args []string) error {
 	if _, err := e.cfg.OllamaURL(); err != nil {
 		return err
 	}
-	if e.cfg.Customer != "" {
-		fmt.Fprintln(e.stderr, "sitebot: --customer: customer profiles are not supported yet; answering as an anonymous visitor")
+	req := server.ChatRequest{Message: question}
+	if id := strings.TrimSpace(e.cfg.Customer); id != "" {
+		// The operator at the terminal is trusted: vouch for the customer
+		// the way a company backend does, with a secret of this run only.
+		secret := make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return err
+		}
+		e.cfg.IdentitySecret = hex.EncodeToString(secret)
+		mac := hmac.New(sha256.New, []byte(e.cfg.IdentitySecret))
+		mac.Write([]byte(id))
+		req.Customer = &server.Customer{ID: id, Token: hex.EncodeToString(mac.Sum(nil))}
 	}
 	a, err := openApp(ctx, e, newLogger(e.stderr, slog.LevelWarn), "")
 	if err != nil {
@@ -35,7 +49,7 @@ func runAsk(ctx context.Context, e *env, args []string) error {
 
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.LLMTimeout)
 	defer cancel()
-	resp, err := a.server.Answer(ctx, server.ChatRequest{Message: question}, nil)
+	resp, err := a.server.Answer(ctx, req, nil)
 	if err != nil {
 		return err
 	}

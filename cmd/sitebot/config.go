@@ -147,7 +147,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 func askFlags(fs *flag.FlagSet, c *Config) {
 	indexFlags(fs, c)
 	fs.BoolVar(&c.JSON, "json", c.JSON, "print the answer as one JSON object")
-	fs.StringVar(&c.Customer, "customer", c.Customer, "answer as this customer id (profiles are not supported yet: answers are anonymous)")
+	fs.StringVar(&c.Customer, "customer", c.Customer, "answer as this customer, with their profile (pushed, or from --profile-url)")
 	modelFlags(fs, c)
 	embedModelFlag(fs, c)
 }

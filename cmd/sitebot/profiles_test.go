@@ -211,3 +211,22 @@ func TestServeFetchesProfilesFromTheBackend(t *testing.T) {
 	assert.Contains(t, ask("cust-42", hex.EncodeToString(mac.Sum(nil))), "Enterprise Gold")
 	assert.NotContains(t, ask("cust-42", strings.Repeat("0", 64)), "Enterprise Gold", "a forged token gets no profile")
 }
+
+// TestAskAsCustomer: `ask --customer ID` answers with that customer's
+// pushed profile; without it, the same question gets no profile.
+func TestAskAsCustomer(t *testing.T) {
+	data, _, _ := crawledPlausible(t)
+	own := t.TempDir()
+	require.NoError(t, os.CopyFS(own, os.DirFS(data)))
+	file := filepath.Join(t.TempDir(), "p.jsonl")
+	require.NoError(t, os.WriteFile(file, []byte(`{"id": "cust-7", "name": "Lin", "plan": "Growth Annual"}`+"\n"), 0o644))
+	_, _, err := sitebot(t, nil, "profiles", "import", file, "--data", own)
+	require.NoError(t, err)
+
+	out, _, err := sitebot(t, nil, "ask", "--data", own, "--model", "", "--customer", "cust-7", "Which plan am I on?")
+	require.NoError(t, err)
+	assert.Contains(t, out, "Growth Annual")
+	out, _, err = sitebot(t, nil, "ask", "--data", own, "--model", "", "Which plan am I on?")
+	require.NoError(t, err)
+	assert.NotContains(t, out, "Growth Annual")
+}
