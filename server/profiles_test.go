@@ -24,6 +24,7 @@ import (
 
 	"github.com/sitebot/sitebot/conversation"
 	"github.com/sitebot/sitebot/handoff"
+	"github.com/sitebot/sitebot/internal/testenv"
 	"github.com/sitebot/sitebot/llm"
 	"github.com/sitebot/sitebot/profile"
 )
@@ -322,24 +323,6 @@ func (echoModel) Chat(ctx context.Context, msgs []llm.Message, onToken func(stri
 	return b.String(), ctx.Err()
 }
 
-// lockedBuffer is a log sink safe for concurrent handlers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestNoProfileLeaks drives many visitors at once over real HTTP with
 // valid, forged, swapped and replayed tokens and replayed conversation
 // ids; every customer's profile holds a unique canary. No response body,
@@ -384,7 +367,7 @@ func TestNoProfileLeaks(t *testing.T) {
 				_, err := profiles.Put(ctx, ids[i], []byte(doc))
 				require.NoError(t, err)
 			}
-			logs := &lockedBuffer{}
+			logs := &testenv.SyncBuffer{}
 			log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			s := New(Config{IdentitySecret: testSecret, ProfileStore: profiles, Handoffs: hs, RateLimit: -1, Logger: log},
 				&fakeRetriever{result: hits()}, tc.model, conv)

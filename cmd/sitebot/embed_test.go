@@ -155,7 +155,7 @@ func TestEmbedModelWithOllama(t *testing.T) {
 
 	// serve says it searches hybrid (start-up line), then stops with ctx.
 	ctx, cancel := context.WithCancel(context.Background())
-	var buf, errBuf syncBuffer
+	var buf, errBuf testenv.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--data", data, "--model", "", "--addr", "127.0.0.1:0"},

@@ -333,24 +333,6 @@ func TestWidgetSnippet(t *testing.T) {
 	assert.Contains(t, out, `<script src="https://bot.example.com/widget.js"`)
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 var servingAt = regexp.MustCompile(`answering at (http://\S+) `)
 
 // startServe runs `sitebot serve` on a free port until the test ends and
@@ -358,7 +340,7 @@ var servingAt = regexp.MustCompile(`answering at (http://\S+) `)
 func startServe(t *testing.T, env map[string]string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
+	var out, errOut testenv.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), func(k string) string { return env[k] }, &out, &errOut)
@@ -460,7 +442,7 @@ func TestServeWithOllama(t *testing.T) {
 	assert.NotEmpty(t, got.Sources)
 
 	// A model that is not pulled is named at start-up, and answers are extractive.
-	var out, errOut syncBuffer
+	var out, errOut testenv.SyncBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err = run(ctx, []string{"ask", "--json", "--data", data, "--ollama", ollama, "--model", "no-such-model", m.FAQPairs[0].Question},
