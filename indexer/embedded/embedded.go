@@ -416,9 +416,11 @@ func (ix *Index) PageURLs(ctx context.Context) ([]string, error) {
 	return urls, nil
 }
 
-// Pages describes the pages in the index, sorted by URL.
+// Pages describes the pages in the index, sorted by URL, without their links.
 func (ix *Index) Pages(ctx context.Context) ([]indexer.PageInfo, error) {
-	rows, err := ix.r.QueryContext(ctx, `SELECT `+pageColumns+` FROM pages ORDER BY url`)
+	// The links are for the next crawl, not for listing: leave them out
+	// (decoding every page's links made each `ask` three times slower).
+	rows, err := ix.r.QueryContext(ctx, `SELECT `+strings.Replace(pageColumns, "links", "'[]'", 1)+` FROM pages ORDER BY url`)
 	if err != nil {
 		return nil, fmt.Errorf("embedded: pages: %w", err)
 	}
