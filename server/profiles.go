@@ -68,12 +68,22 @@ func customerIDParam(c echo.Context) (string, error) {
 	return id, nil
 }
 
-func (s *Server) handlePutProfile(c echo.Context) error {
+// profileTarget is what every profile endpoint starts with: the store
+// (501 without one) and the customer id of the path (400 when invalid).
+func (s *Server) profileTarget(c echo.Context) (ProfileStore, string, error) {
 	store, err := s.profileStore()
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	id, err := customerIDParam(c)
+	if err != nil {
+		return nil, "", err
+	}
+	return store, id, nil
+}
+
+func (s *Server) handlePutProfile(c echo.Context) error {
+	store, id, err := s.profileTarget(c)
 	if err != nil {
 		return err
 	}
@@ -97,11 +107,7 @@ func (s *Server) handlePutProfile(c echo.Context) error {
 }
 
 func (s *Server) handleGetProfile(c echo.Context) error {
-	store, err := s.profileStore()
-	if err != nil {
-		return err
-	}
-	id, err := customerIDParam(c)
+	store, id, err := s.profileTarget(c)
 	if err != nil {
 		return err
 	}
@@ -122,11 +128,7 @@ func (s *Server) handleGetProfile(c echo.Context) error {
 // the rows in the file). It succeeds, and erases the conversations, even
 // when there is no profile, so a failed erasure can simply be retried.
 func (s *Server) handleDeleteProfile(c echo.Context) error {
-	store, err := s.profileStore()
-	if err != nil {
-		return err
-	}
-	id, err := customerIDParam(c)
+	store, id, err := s.profileTarget(c)
 	if err != nil {
 		return err
 	}
